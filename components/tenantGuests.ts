@@ -1,0 +1,71 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One person to invite. */
+export interface Invitee {
+  /** Address the invitation goes to; lower case, also the child resource's name. */
+  readonly email: string;
+  /** Name shown in the tenant; defaults to what Entra derives from the address. */
+  readonly displayName?: string;
+}
+
+export interface TenantGuestsArgs {
+  /** Organization users missing from the tenant, one invitation each. */
+  readonly invitees: readonly Invitee[];
+  /** Where the invitee lands after redeeming; usually the organization URL. */
+  readonly redirectUrl: pulumi.Input<string>;
+  /** `Guest` (default) or `Member`; Member needs a User or Global Administrator. */
+  readonly userType?: pulumi.Input<"Guest" | "Member">;
+  /** Invitation email body; no email is sent when undefined (Entra sends one exactly when a message is set). */
+  readonly message?: pulumi.Input<string>;
+}
+
+/**
+ * The tenant's B2B guests that this stack invites. Invitations are never deleted by the stack:
+ * deleting an `azuread.Invitation` deletes the whole user from the tenant (DOMAIN §2; Terraform
+ * azuread #851), which would lock the person out. Pre-existing tenant users are never passed in.
+ */
+export class TenantGuests extends pulumi.ComponentResource {
+  /** Sorted addresses invited by this stack: its ledger, read back on the next run. */
+  public readonly invitedEmails: pulumi.Output<string[]>;
+  /** The invitation per address. */
+  public readonly invitations: ReadonlyMap<string, azuread.Invitation>;
+
+  constructor(name: string, args: TenantGuestsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("devops-entra-connect:entra:TenantGuests", name, {}, opts);
+    const invitations = new Map<string, azuread.Invitation>();
+    for (const invitee of [...args.invitees].sort((a, b) => a.email.localeCompare(b.email))) {
+      if (invitations.has(invitee.email)) {
+        throw new pulumi.ResourceError(`${invitee.email} is listed twice in invitees`, this);
+      }
+      invitations.set(
+        invitee.email,
+        new azuread.Invitation(
+          `${name}-${invitee.email}`,
+          {
+            userEmailAddress: invitee.email,
+            redirectUrl: args.redirectUrl,
+            userType: args.userType ?? "Guest",
+            ...(invitee.displayName ? { userDisplayName: invitee.displayName } : {}),
+            ...(args.message !== undefined ? { message: { body: args.message } } : {}),
+          },
+          {
+            parent: this,
+            // Leaving the program or `pulumi destroy` forgets the invitation but keeps the guest.
+            retainOnDelete: true,
+            // Every Invitation input forces a replacement (DOMAIN §2). These only shape the
+            // invitation email, already sent; changing them must not re-invite anyone.
+            ignoreChanges: ["redirectUrl", "userDisplayName", "userType", "message"],
+            // Anyone holding the redeem URL can redeem the invitation as that person.
+            additionalSecretOutputs: ["redeemUrl"],
+          },
+        ),
+      );
+    }
+    this.invitations = invitations;
+    this.invitedEmails = pulumi
+      .all([...invitations.values()].map((i) => i.userEmailAddress))
+      .apply((emails) => [...emails].sort());
+    this.registerOutputs({ invitedEmails: this.invitedEmails });
+  }
+}

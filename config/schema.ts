@@ -1,0 +1,254 @@
+import { z } from "zod";
+import { looksLikeIdentity, normalizeIdentity } from "./identity";
+
+/** Every key lives in this namespace: `pulumi config set devops-entra-connect:<key>`. */
+export const CONFIG_NAMESPACE = "devops-entra-connect";
+
+export const PHASES = ["prepare", "connect", "cleanup"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Phases this version can run; the others are accepted by the schema and refused at start. */
+export const SUPPORTED_PHASES: readonly Phase[] = ["prepare"];
+
+export type InvitedUserType = "Guest" | "Member";
+
+/** The validated, typed configuration that the rest of the program works from. */
+export interface MigrationConfig {
+  readonly organization: {
+    /** Organization name, e.g. `fabrikam`. */
+    readonly name: string;
+    /** Canonical URL, `https://dev.azure.com/{name}`, also the default invitation redirect. */
+    readonly url: string;
+  };
+  /** Target tenant GUID, lower case. */
+  readonly tenantId: string;
+  readonly phase: Phase;
+  readonly invitation: {
+    readonly redirectUrl: string;
+    /** Entra sends the invitation email only when a message is set (DOMAIN §2). */
+    readonly sendEmail: boolean;
+    readonly message?: string;
+    readonly userType: InvitedUserType;
+  };
+  /** Normalized organization identity → normalized Entra identity it must end up with. */
+  readonly identityChanges: ReadonlyMap<string, string>;
+  /** Normalized identities the operator accepts will become historic. */
+  readonly acceptHistoricUsers: ReadonlySet<string>;
+  /** Normalized identities left out of the migration. */
+  readonly excludeUsers: ReadonlySet<string>;
+}
+
+/** The raw values as read from the stack, before validation; `undefined` = not set. */
+export interface RawConfig {
+  organization?: unknown;
+  tenantId?: unknown;
+  phase?: unknown;
+  invitation?: unknown;
+  identityChanges?: unknown;
+  acceptHistoricUsers?: unknown;
+  excludeUsers?: unknown;
+}
+
+/** All problems found in the configuration, each naming its key and the fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+        `nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+const key = (name: string): string => `${CONFIG_NAMESPACE}:${name}`;
+
+// Azure DevOps organization names: letters, digits and hyphens, up to 50 characters, not starting
+// or ending with a hyphen.
+const ORG_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/;
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Accepts `fabrikam`, `https://dev.azure.com/fabrikam[/]` and the legacy
+ * `https://fabrikam.visualstudio.com[/]`; returns the name, or undefined when it is none of them.
+ */
+export function parseOrganization(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (ORG_NAME.test(trimmed)) return trimmed;
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:") return undefined;
+  const host = url.hostname.toLowerCase();
+  const segments = url.pathname.split("/").filter((s) => s !== "");
+  if (host === "dev.azure.com" && segments.length === 1 && ORG_NAME.test(segments[0])) {
+    return segments[0];
+  }
+  const legacy = /^([a-z0-9-]+)\.visualstudio\.com$/.exec(host);
+  if (legacy && segments.length === 0 && ORG_NAME.test(legacy[1])) return legacy[1];
+  return undefined;
+}
+
+const identityList = (name: string) =>
+  z
+    .array(z.string(), {
+      error: `${key(name)} must be a list of user emails, e.g. ["someone@example.com"]`,
+    })
+    .superRefine((items, ctx) => {
+      items.forEach((item, i) => {
+        if (!looksLikeIdentity(item)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [i],
+            message: `${key(name)}[${i}] "${item}" is not an email or principal name; use the address shown on the organization's Users page`,
+          });
+        }
+      });
+    });
+
+const schema = z.object({
+  organization: z.string({
+    error: `${key("organization")} is required: run \`pulumi config set organization <name or https://dev.azure.com/<name>>\``,
+  }),
+  tenantId: z.string({
+    error: `${key("tenantId")} is required: run \`pulumi config set tenantId <tenant GUID>\` (Entra admin center → Overview → Tenant ID)`,
+  }),
+  phase: z
+    .enum(PHASES, {
+      error: `${key("phase")} must be one of ${PHASES.join(", ")}: run \`pulumi config set phase prepare\``,
+    })
+    .default("prepare"),
+  invitation: z
+    .strictObject(
+      {
+        redirectUrl: z
+          .url({
+            protocol: /^https?$/,
+            error: `${key("invitation")}.redirectUrl must be an http(s) URL, e.g. https://dev.azure.com/<org>`,
+          })
+          .optional(),
+        sendEmail: z
+          .boolean({ error: `${key("invitation")}.sendEmail must be true or false` })
+          .default(true),
+        message: z
+          .string({ error: `${key("invitation")}.message must be a string` })
+          .trim()
+          .min(1, `${key("invitation")}.message is empty; remove it or write the text`)
+          .max(10000, `${key("invitation")}.message is longer than 10,000 characters; shorten it`)
+          .optional(),
+        userType: z
+          .enum(["Guest", "Member"], {
+            error: `${key("invitation")}.userType must be "Guest" or "Member" (Member needs an administrator)`,
+          })
+          .default("Guest"),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `${key("invitation")} has unknown field(s) ${issue.keys.join(", ")}; allowed: redirectUrl, sendEmail, message, userType`
+            : `${key("invitation")} must be an object: pulumi config set --path invitation.userType Guest`,
+      },
+    )
+    .default({ sendEmail: true, userType: "Guest" }),
+  identityChanges: z
+    .record(z.string(), z.string(), {
+      error: `${key("identityChanges")} must map an organization user to their new Entra identity, e.g. {"jamal@outlook.com": "jamal@fabrikam.com"}`,
+    })
+    .default({}),
+  acceptHistoricUsers: identityList("acceptHistoricUsers").default([]),
+  excludeUsers: identityList("excludeUsers").default([]),
+});
+
+/** Validates raw values into a {@link MigrationConfig}, or throws a {@link ConfigError} listing every problem. */
+export function parseConfig(raw: RawConfig): MigrationConfig {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => i.message));
+  }
+  const v = result.data;
+  const problems: string[] = [];
+
+  const orgName = parseOrganization(v.organization);
+  if (orgName === undefined) {
+    problems.push(
+      `${key("organization")} "${v.organization}" is not an organization name or URL; use the name (fabrikam), https://dev.azure.com/fabrikam or https://fabrikam.visualstudio.com`,
+    );
+  }
+
+  const tenantId = v.tenantId.trim().toLowerCase();
+  if (!GUID.test(tenantId) || tenantId === ZERO_GUID) {
+    problems.push(
+      `${key("tenantId")} "${v.tenantId}" is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
+    );
+  }
+
+  if (v.invitation.message !== undefined && !v.invitation.sendEmail) {
+    problems.push(
+      `${key("invitation")}.message is set but sendEmail is false; Entra sends the email exactly when a message is set, so remove one of them`,
+    );
+  }
+
+  const identityChanges = new Map<string, string>();
+  for (const [from, to] of Object.entries(v.identityChanges)) {
+    if (!looksLikeIdentity(from) || !looksLikeIdentity(to)) {
+      problems.push(
+        `${key("identityChanges")} entry "${from}" → "${to}" must map one email to another; fix the entry`,
+      );
+      continue;
+    }
+    const f = normalizeIdentity(from);
+    const t = normalizeIdentity(to);
+    if (f === t) {
+      problems.push(
+        `${key("identityChanges")} maps "${from}" to itself; remove the entry (same identity needs no change)`,
+      );
+    } else if (identityChanges.has(f)) {
+      problems.push(`${key("identityChanges")} lists "${from}" twice (case-insensitive); keep one`);
+    } else {
+      identityChanges.set(f, t);
+    }
+  }
+
+  const excludeUsers = new Set(v.excludeUsers.map(normalizeIdentity));
+  const acceptHistoricUsers = new Set(v.acceptHistoricUsers.map(normalizeIdentity));
+  for (const user of excludeUsers) {
+    if (acceptHistoricUsers.has(user)) {
+      problems.push(
+        `"${user}" is in both ${key("excludeUsers")} and ${key("acceptHistoricUsers")}; keep it in one`,
+      );
+    }
+    if (identityChanges.has(user)) {
+      problems.push(
+        `"${user}" is in both ${key("excludeUsers")} and ${key("identityChanges")}; keep it in one`,
+      );
+    }
+  }
+  for (const user of acceptHistoricUsers) {
+    if (identityChanges.has(user)) {
+      problems.push(
+        `"${user}" is in both ${key("acceptHistoricUsers")} and ${key("identityChanges")}; keep it in one`,
+      );
+    }
+  }
+
+  if (problems.length > 0 || orgName === undefined) throw new ConfigError(problems);
+
+  const url = `https://dev.azure.com/${orgName}`;
+  return {
+    organization: { name: orgName, url },
+    tenantId,
+    phase: v.phase,
+    invitation: {
+      redirectUrl: v.invitation.redirectUrl ?? url,
+      sendEmail: v.invitation.sendEmail,
+      ...(v.invitation.message !== undefined ? { message: v.invitation.message } : {}),
+      userType: v.invitation.userType,
+    },
+    identityChanges,
+    acceptHistoricUsers,
+    excludeUsers,
+  };
+}

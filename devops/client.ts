@@ -1,0 +1,472 @@
+import type { IRequestHandler } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
+import type { DevOpsCredential } from "./credentials";
+import { DevOpsHost, devopsUrl, hostBase } from "./hosts";
+import {
+  AttemptFailure,
+  DEFAULT_RETRY_POLICY,
+  RetryPolicy,
+  isTransientStatus,
+  parseRetryAfter,
+  withRetry,
+} from "./retry";
+
+/** One user of the organization, as the user entitlements API lists them. */
+export interface OrganizationUser {
+  /** Entitlement / storage id (GUID): what the owner and delete calls refer to. */
+  readonly id: string;
+  readonly descriptor?: string;
+  readonly principalName: string;
+  readonly mailAddress?: string;
+  readonly displayName?: string;
+  /** `msa` (Microsoft account) or `aad` (Entra). */
+  readonly origin: string;
+  /** `express` (Basic), `stakeholder`, … */
+  readonly license: string;
+  /** `active`, `pending`, `disabled`, … */
+  readonly status: string;
+  /** ISO date; absent when the user never signed in. */
+  readonly lastAccessedDate?: string;
+}
+
+export interface OrganizationInfo {
+  /** The owner's user id (matches {@link OrganizationUser.id}). */
+  readonly ownerId: string;
+  /** The tenant the organization is connected to, or null when it is Microsoft-account backed. */
+  readonly tenantId: string | null;
+}
+
+export interface ProjectInfo {
+  readonly id: string;
+  readonly name: string;
+  /** From the project's `versioncontrol` capability. */
+  readonly sourceControlType: "Git" | "Tfvc" | "unknown";
+}
+
+export interface Caller {
+  readonly id: string;
+  readonly displayName?: string;
+  readonly emailAddress?: string;
+}
+
+/** A failed Azure DevOps call: names the organization, the call and Microsoft's own message. */
+export class DevOpsApiError extends Error {
+  constructor(
+    readonly organization: string,
+    readonly call: string,
+    readonly status: number | undefined,
+    readonly microsoftMessage: string,
+  ) {
+    super(
+      `Azure DevOps organization "${organization}": ${call} failed` +
+        `${status !== undefined ? ` with HTTP ${status}` : ""}: ${microsoftMessage}`,
+    );
+    this.name = "DevOpsApiError";
+  }
+}
+
+export interface DevOpsClientOptions {
+  readonly organization: string;
+  readonly credential: DevOpsCredential;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Progress lines for long runs (paging, retries); the program sends them to `pulumi.log.info`. */
+  readonly onProgress?: (message: string) => void;
+  /** Parallel project detail reads. */
+  readonly concurrency?: number;
+  /** Per-request timeout. */
+  readonly requestTimeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+const NEVER = "0001-01-01T00:00:00";
+
+interface HttpResult {
+  readonly body: unknown;
+  readonly headers: Headers;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly transient: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Azure DevOps calls the migration needs. Documented REST calls that Microsoft's
+ * `azure-devops-node-api` covers (projects, profile) go through it; the user entitlements list and
+ * the organization endpoint, which it does not cover, use `fetch`. Every call is retried by the same
+ * bounded policy and fails with a {@link DevOpsApiError}.
+ */
+export class DevOpsClient {
+  /** HTTP requests sent so far (discovery requests of the Microsoft client included). */
+  requestCount = 0;
+  private readonly policy: RetryPolicy;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly opts: DevOpsClientOptions) {
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+    this.env = opts.env ?? process.env;
+  }
+
+  get organization(): string {
+    return this.opts.organization;
+  }
+
+  /** Every user of the organization, following `continuationToken` across all pages. */
+  async listUsers(): Promise<OrganizationUser[]> {
+    const users: OrganizationUser[] = [];
+    const seenTokens = new Set<string>();
+    let token: string | undefined;
+    let page = 0;
+    do {
+      page++;
+      const query: Record<string, string> = { "api-version": "7.1" };
+      if (token !== undefined) query.continuationToken = token;
+      const { body } = await this.request(
+        `list users (page ${page})`,
+        "vsaex",
+        `/${this.org}/_apis/userentitlements`,
+        query,
+      );
+      const list = body as {
+        items?: unknown[];
+        continuationToken?: string | null;
+        totalCount?: number;
+      };
+      if (!Array.isArray(list.items)) {
+        throw this.error(`list users (page ${page})`, undefined, "the answer has no `items` array");
+      }
+      for (const item of list.items) users.push(toOrganizationUser(item));
+      token = list.continuationToken ?? undefined;
+      if (token === "") token = undefined;
+      if (token !== undefined) {
+        // A token seen before would page forever.
+        if (seenTokens.has(token)) {
+          throw this.error(
+            `list users (page ${page})`,
+            undefined,
+            "the service repeated a continuation token",
+          );
+        }
+        seenTokens.add(token);
+      }
+      if (token !== undefined || page > 1) {
+        const total = typeof list.totalCount === "number" ? ` of ${list.totalCount}` : "";
+        this.progress(`listed ${users.length}${total} organization users`);
+      }
+    } while (token !== undefined);
+    return users;
+  }
+
+  /** Owner and current tenant, from the organization endpoint (DOMAIN §2, undocumented). */
+  async getOrganization(): Promise<OrganizationInfo> {
+    const call = "read organization owner and tenant";
+    const { body } = await this.request(
+      call,
+      "vssps",
+      `/${this.org}/_apis/Organization/Collections/Me`,
+      {
+        "api-version": "7.1-preview.1",
+      },
+    );
+    const b = body as { owner?: unknown; tenantId?: unknown };
+    if (typeof b.owner !== "string") throw this.error(call, undefined, "the answer has no `owner`");
+    const tenant = typeof b.tenantId === "string" ? b.tenantId.toLowerCase() : "";
+    return { ownerId: b.owner, tenantId: tenant === "" || tenant === ZERO_GUID ? null : tenant };
+  }
+
+  /** Every project with its version control type (a TFVC project blocks the connection, DOMAIN §1.6). */
+  async listProjects(): Promise<ProjectInfo[]> {
+    const top = 100;
+    const refs: { id: string; name: string }[] = [];
+    for (let skip = 0; ; skip += top) {
+      const page = await this.viaMicrosoftClient(
+        `list projects (skip ${skip})`,
+        "core",
+        async (api) => {
+          const core = await api.getCoreApi();
+          return core.getProjects(undefined, top, skip);
+        },
+      );
+      for (const p of page ?? []) refs.push({ id: String(p.id), name: String(p.name) });
+      if (!page || page.length < top) break;
+    }
+    const projects: ProjectInfo[] = new Array(refs.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < refs.length) {
+        const i = next++;
+        const ref = refs[i];
+        const project = await this.viaMicrosoftClient(
+          `read project "${ref.name}"`,
+          "core",
+          async (api) => {
+            const core = await api.getCoreApi();
+            return core.getProject(ref.id, true);
+          },
+        );
+        const type = project?.capabilities?.versioncontrol?.sourceControlType;
+        projects[i] = {
+          id: ref.id,
+          name: ref.name,
+          sourceControlType: type === "Git" || type === "Tfvc" ? type : "unknown",
+        };
+      }
+    };
+    const workers = Math.max(1, Math.min(this.opts.concurrency ?? 4, refs.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return projects;
+  }
+
+  /** The identity the credential belongs to (profile "me"). */
+  async whoAmI(): Promise<Caller> {
+    const profile = await this.viaMicrosoftClient(
+      "who am I (profile me)",
+      "profile",
+      async (api) => {
+        const profiles = await api.getProfileApi();
+        return profiles.getProfile("me");
+      },
+    );
+    // The REST answer carries displayName/emailAddress, which the client's typings omit.
+    const p = profile as unknown as {
+      id?: string;
+      displayName?: string;
+      emailAddress?: string;
+    } | null;
+    if (!p?.id) throw this.error("who am I (profile me)", undefined, "no profile returned");
+    return { id: p.id, displayName: p.displayName, emailAddress: p.emailAddress };
+  }
+
+  private get org(): string {
+    return encodeURIComponent(this.opts.organization);
+  }
+
+  private progress(message: string): void {
+    this.opts.onProgress?.(`[${this.opts.organization}] ${message}`);
+  }
+
+  private error(call: string, status: number | undefined, message: string): DevOpsApiError {
+    return new DevOpsApiError(this.opts.organization, call, status, message);
+  }
+
+  private retry<T>(
+    call: string,
+    attempt: () => Promise<T>,
+    classify: (err: unknown) => AttemptFailure,
+  ): Promise<T> {
+    return withRetry(attempt, classify, this.policy, ({ attempt: n, delayMs }) =>
+      this.progress(`${call}: attempt ${n} failed, retrying in ${(delayMs / 1000).toFixed(1)} s`),
+    );
+  }
+
+  /** A JSON call over `fetch`, retried; `isSuccess:false` on HTTP 200 is a permanent failure. */
+  private async request(
+    call: string,
+    host: DevOpsHost,
+    path: string,
+    query: Record<string, string>,
+    init: { method?: string; body?: unknown; contentType?: string } = {},
+  ): Promise<HttpResult> {
+    const method = init.method ?? "GET";
+    const url = `${devopsUrl(host, path, this.env)}?${new URLSearchParams(query).toString()}`;
+    const described = `${call} (${method} ${path})`;
+    return this.retry(
+      described,
+      async () => {
+        const authorization = await this.opts.credential.authorizationHeader();
+        let res: Response;
+        this.requestCount++;
+        try {
+          res = await fetch(url, {
+            method,
+            headers: {
+              Authorization: authorization,
+              Accept: "application/json",
+              ...(init.body !== undefined
+                ? { "Content-Type": init.contentType ?? "application/json" }
+                : {}),
+            },
+            body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+            signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 100_000),
+          });
+        } catch (err) {
+          throw new HttpFailure(describeNetworkError(err), undefined, true);
+        }
+        const text = await res.text();
+        const body = parseJson(text);
+        if (!res.ok) {
+          throw new HttpFailure(
+            microsoftMessage(body, text, res.statusText),
+            res.status,
+            isTransientStatus(res.status),
+            parseRetryAfter(res.headers.get("retry-after")),
+          );
+        }
+        if (body === undefined)
+          throw new HttpFailure(`the answer is not JSON: ${text.slice(0, 200)}`, res.status, false);
+        // Entitlement calls report failures as HTTP 200 with isSuccess:false (DOMAIN §2).
+        if (isFailedOperation(body))
+          throw new HttpFailure(operationErrors(body), res.status, false);
+        return { body, headers: res.headers };
+      },
+      (err) => classifyFailure(err, (status, message) => this.error(described, status, message)),
+    );
+  }
+
+  /** Runs a call of Microsoft's client with our auth header and retry policy. */
+  private async viaMicrosoftClient<T>(
+    call: string,
+    host: DevOpsHost,
+    run: (api: import("azure-devops-node-api").WebApi) => Promise<T>,
+  ): Promise<T> {
+    const { WebApi } = await import("azure-devops-node-api");
+    const base =
+      host === "profile" ? hostBase(host, this.env) : `${hostBase(host, this.env)}/${this.org}`;
+    return this.retry(
+      call,
+      async () => {
+        const authorization = await this.opts.credential.authorizationHeader();
+        const handler: IRequestHandler = {
+          prepareRequest: (options) => {
+            this.requestCount++;
+            options.headers = { ...options.headers, Authorization: authorization };
+          },
+          canHandleAuthentication: () => false,
+          handleAuthentication: () => Promise.reject(new Error("not supported")),
+        };
+        // The client's own retries stay off: one policy, ours, decides.
+        const api = new WebApi(base, handler, {
+          allowRetries: false,
+          socketTimeout: this.opts.requestTimeoutMs ?? 100_000,
+        });
+        return run(api);
+      },
+      (err) => classifyFailure(err, (status, message) => this.error(call, status, message)),
+    );
+  }
+}
+
+function classifyFailure(
+  err: unknown,
+  wrap: (status: number | undefined, message: string) => DevOpsApiError,
+): AttemptFailure {
+  if (err instanceof HttpFailure) {
+    return {
+      error: wrap(err.status, err.message),
+      transient: err.transient,
+      ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    };
+  }
+  // Errors of azure-devops-node-api (typed-rest-client) carry statusCode and parsed rate-limit headers.
+  const e = err as {
+    statusCode?: number;
+    message?: string;
+    code?: string;
+    rateLimit?: { retryAfter?: number };
+  };
+  if (typeof e.statusCode === "number") {
+    const retryAfter = e.rateLimit?.retryAfter;
+    return {
+      error: wrap(e.statusCode, e.message ?? "request failed"),
+      transient: isTransientStatus(e.statusCode),
+      ...(typeof retryAfter === "number" && Number.isFinite(retryAfter)
+        ? { retryAfterMs: retryAfter * 1000 }
+        : {}),
+    };
+  }
+  if (
+    typeof e.code === "string" &&
+    /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ESOCKETTIMEDOUT)$/.test(e.code)
+  ) {
+    return { error: wrap(undefined, `network error ${e.code}`), transient: true };
+  }
+  if (err instanceof DevOpsApiError) return { error: err, transient: false };
+  return { error: wrap(undefined, e.message ?? String(err)), transient: false };
+}
+
+function describeNetworkError(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return "the request timed out";
+  const cause = e.cause?.code ?? e.cause?.message;
+  return `network error${cause ? ` ${cause}` : ""}: ${e.message ?? String(err)}`;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Microsoft's error bodies carry `message` (and `typeKey`); fall back to the raw text. */
+function microsoftMessage(body: unknown, text: string, statusText: string): string {
+  const b = body as { message?: unknown; typeKey?: unknown } | undefined;
+  if (b && typeof b.message === "string") {
+    return typeof b.typeKey === "string" ? `${b.message} (${b.typeKey})` : b.message;
+  }
+  if (body !== undefined && isFailedOperation(body)) return operationErrors(body);
+  return text.trim() !== "" ? text.trim().slice(0, 500) : statusText || "no details";
+}
+
+interface OperationBody {
+  isSuccess?: boolean;
+  operationResult?: { isSuccess?: boolean; errors?: { key?: unknown; value?: unknown }[] };
+  operationResults?: { errors?: { key?: unknown; value?: unknown }[] }[];
+}
+
+function isFailedOperation(body: unknown): body is OperationBody {
+  const b = body as OperationBody | null;
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    (b.isSuccess === false || b.operationResult?.isSuccess === false)
+  );
+}
+
+function operationErrors(body: OperationBody): string {
+  const errors = [
+    ...(body.operationResult?.errors ?? []),
+    ...(body.operationResults ?? []).flatMap((r) => r.errors ?? []),
+  ];
+  const text = errors.map(
+    (e) => `${String(e.value ?? "")}${e.key !== undefined ? ` (code ${String(e.key)})` : ""}`,
+  );
+  return `the operation was refused (isSuccess:false): ${text.length > 0 ? text.join("; ") : "no error details"}`;
+}
+
+function toOrganizationUser(item: unknown): OrganizationUser {
+  const e = item as {
+    id?: string;
+    user?: {
+      principalName?: string;
+      mailAddress?: string;
+      displayName?: string;
+      origin?: string;
+      descriptor?: string;
+    };
+    accessLevel?: { accountLicenseType?: string; status?: string };
+    lastAccessedDate?: string;
+  };
+  const principalName = e.user?.principalName ?? e.user?.mailAddress ?? "";
+  const last =
+    e.lastAccessedDate && !e.lastAccessedDate.startsWith(NEVER) ? e.lastAccessedDate : undefined;
+  return {
+    id: e.id ?? "",
+    ...(e.user?.descriptor ? { descriptor: e.user.descriptor } : {}),
+    principalName,
+    ...(e.user?.mailAddress ? { mailAddress: e.user.mailAddress } : {}),
+    ...(e.user?.displayName ? { displayName: e.user.displayName } : {}),
+    origin: (e.user?.origin ?? "unknown").toLowerCase(),
+    license: e.accessLevel?.accountLicenseType ?? "none",
+    status: e.accessLevel?.status ?? "none",
+    ...(last ? { lastAccessedDate: last } : {}),
+  };
+}

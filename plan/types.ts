@@ -1,0 +1,112 @@
+/** Plain data the plan is computed from and the plan itself: no Pulumi types here. */
+
+export const CATEGORIES = [
+  "tenantMember",
+  "tenantGuest",
+  "invite",
+  "supportTicket",
+  "acceptedHistoric",
+  "excluded",
+  "historic",
+] as const;
+
+/**
+ * What happens to one organization user. `historic` is the case the migration must never let
+ * through silently: no tenant identity, cannot be invited (their address is on one of the tenant's
+ * own domains), and not accepted by the operator.
+ */
+export type Category = (typeof CATEGORIES)[number];
+
+/** One organization user, as much of it as planning needs. */
+export interface PlanUser {
+  readonly id: string;
+  readonly principalName: string;
+  readonly mailAddress?: string;
+  readonly displayName?: string;
+  readonly origin: string;
+}
+
+/** One identity of the target tenant. */
+export interface TenantIdentity {
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+  readonly mail?: string;
+  /** Member or B2B guest: from `userType` when known, else from the `#EXT#` UPN form. */
+  readonly kind: "member" | "guest";
+}
+
+export interface PlanInput {
+  readonly organization: { readonly name: string; readonly url: string };
+  readonly tenantId: string;
+  readonly phase: string;
+  /** Tenant the organization is on today; null when Microsoft-account backed. */
+  readonly organizationTenantId: string | null;
+  readonly ownerId: string;
+  readonly users: readonly PlanUser[];
+  readonly projects: readonly { readonly name: string; readonly sourceControlType: string }[];
+  readonly tenant: {
+    readonly users: readonly TenantIdentity[];
+    /** The tenant's verified domains, lower case: addresses there cannot be invited as guests. */
+    readonly verifiedDomains: readonly string[];
+  };
+  readonly identityChanges: ReadonlyMap<string, string>;
+  readonly acceptHistoricUsers: ReadonlySet<string>;
+  readonly excludeUsers: ReadonlySet<string>;
+  readonly invitationUserType: "Guest" | "Member";
+  /** Normalized emails this stack invited on earlier runs (its ledger). */
+  readonly previouslyInvited: ReadonlySet<string>;
+}
+
+export interface PlannedUser {
+  readonly principalName: string;
+  /** Normalized address used for matching and, for `invite`, for the invitation. */
+  readonly email: string;
+  readonly displayName?: string;
+  readonly category: Category;
+  readonly action: string;
+  readonly reason: string;
+  /** The tenant identity it matched, when any. */
+  readonly tenantIdentity?: string;
+}
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly message: string;
+  readonly users?: readonly string[];
+}
+
+export interface MigrationPlan {
+  readonly organization: string;
+  readonly tenantId: string;
+  readonly phase: string;
+  readonly summary: Readonly<Record<Category, number>>;
+  readonly users: readonly PlannedUser[];
+  readonly blockers: readonly Finding[];
+  readonly warnings: readonly Finding[];
+}
+
+/** Stable codes: pipelines may match on them, so they never change meaning. */
+export const FINDING_CODES = [
+  // blockers
+  "HISTORIC_USERS_NOT_ACCEPTED",
+  "TFVC_IN_USE",
+  "CONNECTED_TO_OTHER_TENANT",
+  "TEMPORARY_OWNER_REQUIRED",
+  "OWNER_NOT_TENANT_MEMBER",
+  // warnings
+  "ALREADY_CONNECTED_TO_TARGET",
+  "MORE_THAN_100_USERS",
+  "SUPPORT_TICKET_REQUIRED",
+  "IDENTITY_CHANGE_TARGET_MISSING",
+  "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
+  "ACCEPTED_USERS_HAVE_TENANT_IDENTITY",
+  "CONFIG_USERS_NOT_IN_ORGANIZATION",
+  "MEMBER_INVITATIONS_NEED_ADMIN",
+  "INVITED_GUESTS_LEFT_ORGANIZATION",
+  "DUPLICATE_ORGANIZATION_USERS",
+  "AMBIGUOUS_TENANT_MATCH",
+  "OWNER_NOT_FOUND",
+  "EMPTY_ORGANIZATION",
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];

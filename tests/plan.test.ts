@@ -1,0 +1,372 @@
+import { strict as assert } from "node:assert";
+import { planMigration } from "../plan/plan";
+import { renderReport, REPORT_ROWS_PER_CATEGORY } from "../plan/report";
+import type { Category, MigrationPlan, PlanInput, PlanUser, TenantIdentity } from "../plan/types";
+
+const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+
+let nextId = 0;
+function user(principalName: string, extra: Partial<PlanUser> = {}): PlanUser {
+  return { id: `u-${nextId++}`, principalName, origin: "msa", ...extra };
+}
+function member(upn: string, mail?: string): TenantIdentity {
+  return {
+    objectId: `o-${upn}`,
+    userPrincipalName: upn,
+    kind: "member",
+    ...(mail ? { mail } : {}),
+  };
+}
+function guest(address: string): TenantIdentity {
+  const [alias, domain] = address.split("@");
+  return {
+    objectId: `o-${address}`,
+    userPrincipalName: `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`,
+    mail: address,
+    kind: "guest",
+  };
+}
+
+function input(over: Partial<PlanInput> = {}): PlanInput {
+  const owner = user("owner@outlook.com");
+  return {
+    organization: { name: "fabrikam", url: "https://dev.azure.com/fabrikam" },
+    tenantId: TENANT,
+    phase: "prepare",
+    organizationTenantId: null,
+    ownerId: owner.id,
+    users: [owner],
+    projects: [],
+    tenant: {
+      users: [member("owner@outlook.com")],
+      verifiedDomains: ["fabrikam.com", "fabrikam.onmicrosoft.com"],
+    },
+    identityChanges: new Map(),
+    acceptHistoricUsers: new Set(),
+    excludeUsers: new Set(),
+    invitationUserType: "Guest",
+    previouslyInvited: new Set(),
+    ...over,
+  };
+}
+
+function categoryOf(plan: MigrationPlan, principalName: string): Category {
+  const found = plan.users.find((u) => u.principalName === principalName);
+  assert.ok(found, `${principalName} is in the plan`);
+  return found.category;
+}
+const codes = (findings: readonly { code: string }[]): string[] =>
+  findings.map((f) => f.code).sort();
+
+describe("migration plan", () => {
+  describe("classification", () => {
+    const owner = user("jamalhartnett@fabrikam.com");
+    const users = [
+      owner,
+      user("  Sam.Taylor@Fabrikam.COM "),
+      user("ada.lovelace@fabrikam.com", { mailAddress: "Ada.Lovelace@fabrikam.com" }),
+      user("guest@contoso.com"),
+      user("partner@othercompany.com"),
+      user("dev.someone@gmail.com"),
+      user("olduser@fabrikam.com"),
+      user("gone@fabrikam.com"),
+      user("Leaver@OtherCompany.com"),
+      user("jamal@outlook.com"),
+      user("redeemed@partner.org"),
+    ];
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users,
+        tenant: {
+          users: [
+            member("jamalhartnett@fabrikam.com"),
+            member("sam.taylor@fabrikam.com"),
+            member("alovelace@fabrikam.com", "ada.lovelace@fabrikam.com"),
+            guest("guest@contoso.com"),
+            guest("redeemed@partner.org"),
+            member("jamal@fabrikam.com"),
+          ],
+          verifiedDomains: ["fabrikam.com"],
+        },
+        identityChanges: new Map([["jamal@outlook.com", "jamal@fabrikam.com"]]),
+        acceptHistoricUsers: new Set(["gone@fabrikam.com"]),
+        excludeUsers: new Set(["leaver@othercompany.com"]),
+        previouslyInvited: new Set(["redeemed@partner.org"]),
+      }),
+    );
+
+    const expected: [string, Category, string][] = [
+      ["jamalhartnett@fabrikam.com", "tenantMember", "none"],
+      ["  Sam.Taylor@Fabrikam.COM ", "tenantMember", "none"],
+      ["ada.lovelace@fabrikam.com", "tenantMember", "none"],
+      ["guest@contoso.com", "tenantGuest", "none"],
+      ["partner@othercompany.com", "invite", "invite as Guest"],
+      ["dev.someone@gmail.com", "invite", "invite as Guest"],
+      ["olduser@fabrikam.com", "historic", "blocked"],
+      ["gone@fabrikam.com", "acceptedHistoric", "none: becomes historic"],
+      ["Leaver@OtherCompany.com", "excluded", "none: left out of the migration"],
+      ["jamal@outlook.com", "supportTicket", "open a Microsoft Support ticket"],
+      ["redeemed@partner.org", "invite", "keep invitation"],
+    ];
+    for (const [name, category, action] of expected) {
+      it(`puts ${name.trim()} in ${category}`, () => {
+        const u = plan.users.find((p) => p.principalName === name);
+        assert.ok(u);
+        assert.equal(u.category, category);
+        assert.ok(u.action.startsWith(action), `action "${u.action}" starts with "${action}"`);
+      });
+    }
+
+    it("matches across case and whitespace and reports the tenant identity", () => {
+      const sam = plan.users.find((u) => u.principalName.includes("Sam"));
+      assert.equal(sam?.email, "sam.taylor@fabrikam.com");
+      assert.equal(sam?.tenantIdentity, "sam.taylor@fabrikam.com");
+      const ada = plan.users.find((u) => u.principalName.startsWith("ada"));
+      assert.equal(ada?.tenantIdentity, "alovelace@fabrikam.com");
+      assert.match(ada?.reason ?? "", /by ada\.lovelace@fabrikam\.com/);
+    });
+
+    it("counts every category in the summary", () => {
+      assert.deepEqual(plan.summary, {
+        tenantMember: 3,
+        tenantGuest: 1,
+        invite: 3,
+        supportTicket: 1,
+        acceptedHistoric: 1,
+        excluded: 1,
+        historic: 1,
+      });
+      assert.equal(plan.users.length, users.length);
+    });
+
+    it("blocks on the historic user and on the owner needing a temporary owner", () => {
+      assert.deepEqual(codes(plan.blockers), [
+        "HISTORIC_USERS_NOT_ACCEPTED",
+        "TEMPORARY_OWNER_REQUIRED",
+      ]);
+      const historic = plan.blockers.find((b) => b.code === "HISTORIC_USERS_NOT_ACCEPTED");
+      assert.deepEqual(historic?.users, ["olduser@fabrikam.com"]);
+      assert.match(historic?.message ?? "", /^1 user\(s\) would become historic/);
+    });
+
+    it("warns about the support ticket and the excluded user", () => {
+      assert.deepEqual(codes(plan.warnings), [
+        "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
+        "SUPPORT_TICKET_REQUIRED",
+      ]);
+      const ticket = plan.warnings.find((w) => w.code === "SUPPORT_TICKET_REQUIRED");
+      assert.match(
+        ticket?.message ?? "",
+        /Problem type: Configuring Team Services; Category: Configuring with Azure Active Directory/,
+      );
+    });
+
+    it("is deterministic and sorted whatever the input order", () => {
+      const again = planMigration(
+        input({
+          ownerId: owner.id,
+          users: [...users].reverse(),
+          tenant: {
+            users: [
+              member("jamal@fabrikam.com"),
+              guest("redeemed@partner.org"),
+              guest("guest@contoso.com"),
+              member("alovelace@fabrikam.com", "ada.lovelace@fabrikam.com"),
+              member("sam.taylor@fabrikam.com"),
+              member("jamalhartnett@fabrikam.com"),
+            ],
+            verifiedDomains: ["fabrikam.com"],
+          },
+          identityChanges: new Map([["jamal@outlook.com", "jamal@fabrikam.com"]]),
+          acceptHistoricUsers: new Set(["gone@fabrikam.com"]),
+          excludeUsers: new Set(["leaver@othercompany.com"]),
+          previouslyInvited: new Set(["redeemed@partner.org"]),
+        }),
+      );
+      assert.deepEqual(again, plan);
+      const names = plan.users.map((u) => u.principalName.trim().toLowerCase());
+      assert.deepEqual(names, [...names].sort());
+    });
+  });
+
+  it("plans an empty organization with a warning and no blockers", () => {
+    const plan = planMigration(input({ users: [], ownerId: "nobody" }));
+    assert.equal(plan.users.length, 0);
+    assert.ok(Object.values(plan.summary).every((n) => n === 0));
+    assert.deepEqual(codes(plan.blockers), []);
+    assert.deepEqual(codes(plan.warnings), ["EMPTY_ORGANIZATION", "OWNER_NOT_FOUND"]);
+  });
+
+  it("plans a duplicated user once and says so", () => {
+    const owner = user("owner@outlook.com");
+    const plan = planMigration(
+      input({ ownerId: owner.id, users: [owner, user("x@partner.org"), user("X@Partner.org ")] }),
+    );
+    assert.equal(plan.users.filter((u) => u.email === "x@partner.org").length, 1);
+    assert.equal(plan.summary.invite, 1);
+    const dup = plan.warnings.find((w) => w.code === "DUPLICATE_ORGANIZATION_USERS");
+    assert.equal(dup?.users?.length, 1);
+  });
+
+  it("prefers the member when an address matches a member and a guest", () => {
+    const owner = user("owner@outlook.com");
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner, user("pat@fabrikam.com")],
+        tenant: {
+          users: [
+            member("owner@outlook.com"),
+            guest("pat@fabrikam.com"),
+            member("pat@fabrikam.com"),
+          ],
+          verifiedDomains: [],
+        },
+      }),
+    );
+    assert.equal(categoryOf(plan, "pat@fabrikam.com"), "tenantMember");
+    assert.deepEqual(plan.warnings.find((w) => w.code === "AMBIGUOUS_TENANT_MATCH")?.users, [
+      "pat@fabrikam.com",
+    ]);
+  });
+
+  it("blocks TFVC projects and a connection to another tenant; warns above 100 users", () => {
+    const owner = user("owner@outlook.com");
+    const many = Array.from({ length: 101 }, (_, i) => user(`user${i}@partner.org`));
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner, ...many],
+        projects: [
+          { name: "web", sourceControlType: "Git" },
+          { name: "legacy", sourceControlType: "Tfvc" },
+        ],
+        organizationTenantId: "11111111-2222-3333-4444-555555555555",
+      }),
+    );
+    assert.deepEqual(codes(plan.blockers), ["CONNECTED_TO_OTHER_TENANT", "TFVC_IN_USE"]);
+    assert.match(plan.blockers.find((b) => b.code === "TFVC_IN_USE")?.message ?? "", /legacy/);
+    assert.ok(codes(plan.warnings).includes("MORE_THAN_100_USERS"));
+  });
+
+  it("warns, without blocking, when the organization is already on the target tenant", () => {
+    const plan = planMigration(input({ organizationTenantId: TENANT }));
+    assert.deepEqual(codes(plan.blockers), []);
+    assert.deepEqual(codes(plan.warnings), ["ALREADY_CONNECTED_TO_TARGET"]);
+  });
+
+  it("blocks an owner who is only a guest or missing from the tenant", () => {
+    const owner = user("owner@outlook.com");
+    const asGuest = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner],
+        tenant: { users: [guest("owner@outlook.com")], verifiedDomains: [] },
+      }),
+    );
+    assert.deepEqual(codes(asGuest.blockers), ["OWNER_NOT_TENANT_MEMBER"]);
+    assert.match(asGuest.blockers[0].message, /only a guest/);
+    const missing = planMigration(
+      input({ ownerId: owner.id, users: [owner], tenant: { users: [], verifiedDomains: [] } }),
+    );
+    assert.deepEqual(codes(missing.blockers), ["OWNER_NOT_TENANT_MEMBER"]);
+    assert.match(missing.blockers[0].message, /not in the tenant/);
+  });
+
+  it("needs no temporary owner when the owner's account is already an Entra account", () => {
+    const owner = user("jamalhartnett@fabrikam.com", { origin: "aad" });
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner],
+        tenant: { users: [member("jamalhartnett@fabrikam.com")], verifiedDomains: [] },
+      }),
+    );
+    assert.deepEqual(codes(plan.blockers), []);
+  });
+
+  it("reports config entries that match no organization user, accepted users who are in the tenant, and a missing identity-change target", () => {
+    const owner = user("owner@outlook.com");
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner, user("moving@outlook.com")],
+        excludeUsers: new Set(["typo@partner.org"]),
+        acceptHistoricUsers: new Set(["owner@outlook.com"]),
+        identityChanges: new Map([
+          ["moving@outlook.com", "moving@fabrikam.com"],
+          ["nobody@outlook.com", "nobody@fabrikam.com"],
+        ]),
+      }),
+    );
+    assert.deepEqual(
+      plan.warnings.find((w) => w.code === "CONFIG_USERS_NOT_IN_ORGANIZATION")?.users,
+      ["excludeUsers: typo@partner.org", "identityChanges: nobody@outlook.com"],
+    );
+    assert.deepEqual(
+      plan.warnings.find((w) => w.code === "ACCEPTED_USERS_HAVE_TENANT_IDENTITY")?.users,
+      ["owner@outlook.com"],
+    );
+    assert.deepEqual(
+      plan.warnings.find((w) => w.code === "IDENTITY_CHANGE_TARGET_MISSING")?.users,
+      ["moving@outlook.com"],
+    );
+    assert.match(
+      plan.users.find((u) => u.principalName === "moving@outlook.com")?.reason ?? "",
+      /does not exist in the tenant/,
+    );
+  });
+
+  it("keeps a previous invitation whose guest is not yet visible, and reports invited guests who left", () => {
+    const owner = user("owner@outlook.com");
+    const plan = planMigration(
+      input({
+        ownerId: owner.id,
+        users: [owner, user("slow@partner.org")],
+        previouslyInvited: new Set(["slow@partner.org", "left@partner.org"]),
+        invitationUserType: "Member",
+      }),
+    );
+    assert.equal(plan.users.find((u) => u.email === "slow@partner.org")?.action, "keep invitation");
+    assert.deepEqual(
+      plan.warnings.find((w) => w.code === "INVITED_GUESTS_LEFT_ORGANIZATION")?.users,
+      ["left@partner.org"],
+    );
+    assert.ok(codes(plan.warnings).includes("MEMBER_INVITATIONS_NEED_ADMIN"));
+  });
+
+  describe("report", () => {
+    it("renders the summary, findings and the users to act on as Markdown", () => {
+      const owner = user("jamalhartnett@fabrikam.com");
+      const plan = planMigration(
+        input({
+          ownerId: owner.id,
+          users: [owner, user("a|b@partner.org"), user("olduser@fabrikam.com")],
+          tenant: {
+            users: [member("jamalhartnett@fabrikam.com")],
+            verifiedDomains: ["fabrikam.com"],
+          },
+          projects: [{ name: "legacy", sourceControlType: "Tfvc" }],
+        }),
+      );
+      const md = renderReport(plan);
+      assert.match(md, /^## Azure DevOps → Entra ID migration plan: `fabrikam`/);
+      assert.match(md, /\| Invited as B2B guests by this stack \| 1 \|/);
+      assert.match(md, /- `TFVC_IN_USE`: 1 project\(s\) use TFVC: legacy/);
+      assert.match(md, /\| a\\\|b@partner\.org \| invite as Guest \| not in the tenant \|/);
+      assert.match(md, /### Would become historic — blocking \(1\)/);
+      assert.doesNotMatch(md, /### Tenant members/);
+    });
+
+    it("cuts long categories and points to the full output", () => {
+      const owner = user("owner@outlook.com");
+      const many = Array.from({ length: REPORT_ROWS_PER_CATEGORY + 5 }, (_, i) =>
+        user(`u${i}@partner.org`),
+      );
+      const md = renderReport(planMigration(input({ ownerId: owner.id, users: [owner, ...many] })));
+      assert.match(md, /… and 5 more: `pulumi stack output migrationPlan --json`/);
+      assert.ok(md.length < 65_536);
+    });
+  });
+});
