@@ -1,3 +1,6 @@
+import type { WebApi } from "azure-devops-node-api";
+import type { ICoreApi } from "azure-devops-node-api/CoreApi";
+import type { IProfileApi } from "azure-devops-node-api/ProfileApi";
 import type { IRequestHandler } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
 import type { DevOpsCredential } from "./credentials";
 import { DevOpsHost, devopsUrl, hostBase } from "./hosts";
@@ -107,6 +110,9 @@ export class DevOpsClient {
   requestCount = 0;
   private readonly policy: RetryPolicy;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly webApis = new Map<DevOpsHost, Promise<WebApi>>();
+  private readonly areas = new Map<string, Promise<unknown>>();
+  private authorization = "";
 
   constructor(private readonly opts: DevOpsClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
@@ -189,7 +195,7 @@ export class DevOpsClient {
         `list projects (skip ${skip})`,
         "core",
         async (api) => {
-          const core = await api.getCoreApi();
+          const core = await this.area<ICoreApi>("core", () => api.getCoreApi());
           return core.getProjects(undefined, top, skip);
         },
       );
@@ -206,7 +212,7 @@ export class DevOpsClient {
           `read project "${ref.name}"`,
           "core",
           async (api) => {
-            const core = await api.getCoreApi();
+            const core = await this.area<ICoreApi>("core", () => api.getCoreApi());
             return core.getProject(ref.id, true);
           },
         );
@@ -229,7 +235,7 @@ export class DevOpsClient {
       "who am I (profile me)",
       "profile",
       async (api) => {
-        const profiles = await api.getProfileApi();
+        const profiles = await this.area<IProfileApi>("profile", () => api.getProfileApi());
         return profiles.getProfile("me");
       },
     );
@@ -320,35 +326,61 @@ export class DevOpsClient {
   }
 
   /** Runs a call of Microsoft's client with our auth header and retry policy. */
-  private async viaMicrosoftClient<T>(
+  private viaMicrosoftClient<T>(
     call: string,
     host: DevOpsHost,
-    run: (api: import("azure-devops-node-api").WebApi) => Promise<T>,
+    run: (api: WebApi) => Promise<T>,
   ): Promise<T> {
-    const { WebApi } = await import("azure-devops-node-api");
-    const base =
-      host === "profile" ? hostBase(host, this.env) : `${hostBase(host, this.env)}/${this.org}`;
     return this.retry(
       call,
       async () => {
-        const authorization = await this.opts.credential.authorizationHeader();
+        // Entra tokens expire: refresh the header the shared handler sends before every attempt.
+        this.authorization = await this.opts.credential.authorizationHeader();
+        return run(await this.webApi(host));
+      },
+      (err) => classifyFailure(err, (status, message) => this.error(call, status, message)),
+    );
+  }
+
+  /**
+   * One Microsoft client per host, kept for the client's lifetime: it caches the resource areas and
+   * route templates it discovers (`_apis/resourceAreas`, `OPTIONS _apis/{area}`), which would
+   * otherwise cost three extra requests per call.
+   */
+  private webApi(host: DevOpsHost): Promise<WebApi> {
+    let api = this.webApis.get(host);
+    if (api === undefined) {
+      api = import("azure-devops-node-api").then(({ WebApi: Client }) => {
+        const base =
+          host === "profile" ? hostBase(host, this.env) : `${hostBase(host, this.env)}/${this.org}`;
         const handler: IRequestHandler = {
           prepareRequest: (options) => {
             this.requestCount++;
-            options.headers = { ...options.headers, Authorization: authorization };
+            options.headers = { ...options.headers, Authorization: this.authorization };
           },
           canHandleAuthentication: () => false,
           handleAuthentication: () => Promise.reject(new Error("not supported")),
         };
         // The client's own retries stay off: one policy, ours, decides.
-        const api = new WebApi(base, handler, {
+        return new Client(base, handler, {
           allowRetries: false,
           socketTimeout: this.opts.requestTimeoutMs ?? 100_000,
         });
-        return run(api);
-      },
-      (err) => classifyFailure(err, (status, message) => this.error(call, status, message)),
-    );
+      });
+      this.webApis.set(host, api);
+    }
+    return api;
+  }
+
+  /** Area clients (core, profile) of the shared Microsoft client; a failed discovery is not kept. */
+  private area<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let area = this.areas.get(key) as Promise<T> | undefined;
+    if (area === undefined) {
+      area = make();
+      this.areas.set(key, area);
+      area.catch(() => this.areas.delete(key));
+    }
+    return area;
   }
 }
 

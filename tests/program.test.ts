@@ -1,0 +1,276 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "../config/load";
+import { DevOpsClient } from "../devops/client";
+import { BASE_URL_ENV } from "../devops/hosts";
+import { ProgramOutputs, migrationProgram } from "../program";
+import type { Category } from "../plan/types";
+import { Emulator, startEmulator } from "./emulator/server";
+import { World } from "./emulator/world";
+import { WorldMocks, unwrap } from "./support/worldMocks";
+
+const FIXTURE = path.join(__dirname, "fixtures", "world.json");
+const fixture = (): World => JSON.parse(readFileSync(FIXTURE, "utf8")) as World;
+const INVITATION = "azuread:index/invitation:Invitation";
+const TOKEN = "devops-pat-value-0123456789";
+
+/** The stack configuration of the reference world (Pulumi.dev.yaml plus the test's changes). */
+function stackConfig(world: World, extra: Record<string, unknown> = {}): Record<string, string> {
+  const values: Record<string, unknown> = {
+    organization: `https://dev.azure.com/${world.organization}`,
+    tenantId: world.tenant.id,
+    identityChanges: { "jamal@outlook.com": "jamal@fabrikam.com" },
+    excludeUsers: ["Leaver@OtherCompany.com"],
+    devopsToken: TOKEN,
+    ...extra,
+  };
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      `devops-entra-connect:${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+}
+
+interface Run {
+  readonly mocks: WorldMocks;
+  readonly outputs: ProgramOutputs;
+  readonly invitedGuests: string[];
+  readonly client: DevOpsClient;
+}
+
+describe("the program under mocks, with the emulator for Azure DevOps", () => {
+  let emulator: Emulator;
+  beforeEach(async () => {
+    emulator = await startEmulator({ world: fixture() });
+  });
+  afterEach(() => emulator.close());
+
+  async function run(
+    mocks: WorldMocks,
+    config: Record<string, string>,
+    preview = false,
+  ): Promise<Run> {
+    await pulumi.runtime.setMocks(mocks, "devops-entra-connect", "dev", preview, "organization");
+    pulumi.runtime.setAllConfig(config, ["devops-entra-connect:devopsToken"]);
+    let client: DevOpsClient | undefined;
+    const outputs = await migrationProgram(loadConfig(), {
+      env: { [BASE_URL_ENV]: emulator.url },
+      retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 },
+      onClient: (c) => (client = c),
+    });
+    const invitedGuests = await unwrap(outputs.invitedGuests);
+    assert.deepEqual(
+      mocks.unexpected,
+      [],
+      "the program made only the expected invokes and registrations",
+    );
+    assert.ok(client);
+    return { mocks, outputs, invitedGuests, client };
+  }
+
+  const categories = (r: Run): Record<string, Category> =>
+    Object.fromEntries(r.outputs.migrationPlan.users.map((u) => [u.principalName, u.category]));
+
+  it("invites exactly the missing users and outputs the expected plan", async () => {
+    const world = fixture();
+    const r = await run(new WorldMocks(world), stackConfig(world));
+
+    const invitations = r.mocks.registered(INVITATION);
+    assert.deepEqual(invitations.map((i) => i.name).sort(), [
+      "guests-dev.someone@gmail.com",
+      "guests-partner@othercompany.com",
+    ]);
+    const partner = invitations.find((i) => i.name === "guests-partner@othercompany.com");
+    assert.deepEqual(partner?.inputs, {
+      userEmailAddress: "partner@othercompany.com",
+      redirectUrl: "https://dev.azure.com/fabrikam",
+      userType: "Guest",
+      userDisplayName: "Pat Partner",
+      message: {
+        body: "The Azure DevOps organization fabrikam is moving its sign-in to your organization's Microsoft Entra ID. Accept this invitation, then sign in to https://dev.azure.com/fabrikam with this account.",
+      },
+    });
+    assert.deepEqual(r.invitedGuests, ["dev.someone@gmail.com", "partner@othercompany.com"]);
+
+    assert.deepEqual(categories(r), {
+      "jamalhartnett@fabrikam.com": "tenantMember",
+      "partner@othercompany.com": "invite",
+      "dev.someone@gmail.com": "invite",
+      "Sam.Taylor@Fabrikam.com": "tenantMember",
+      "guest@contoso.com": "tenantGuest",
+      "jamal@outlook.com": "supportTicket",
+      "leaver@othercompany.com": "excluded",
+      "olduser@fabrikam.com": "historic",
+      "ada.lovelace@fabrikam.com": "tenantMember",
+    });
+    const plan = r.outputs.migrationPlan;
+    assert.equal(plan.organization, "fabrikam");
+    assert.equal(plan.phase, "prepare");
+    assert.deepEqual(plan.summary, {
+      tenantMember: 3,
+      tenantGuest: 1,
+      invite: 2,
+      supportTicket: 1,
+      acceptedHistoric: 0,
+      excluded: 1,
+      historic: 1,
+    });
+    assert.deepEqual(plan.blockers.map((b) => b.code).sort(), [
+      "HISTORIC_USERS_NOT_ACCEPTED",
+      "TEMPORARY_OWNER_REQUIRED",
+      "TFVC_IN_USE",
+    ]);
+    assert.deepEqual(plan.warnings.map((w) => w.code).sort(), [
+      "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
+      "SUPPORT_TICKET_REQUIRED",
+    ]);
+    assert.match(
+      r.outputs.report,
+      /\*\*3 blocker\(s\)\*\* must be cleared before the `connect` phase/,
+    );
+
+    // Four directory invokes whatever the size of the organization; no per-user lookups.
+    assert.deepEqual(r.mocks.invokes.sort(), [
+      "azuread:index/getClientConfig:getClientConfig",
+      "azuread:index/getDomains:getDomains",
+      "azuread:index/getUser:getUser",
+      "azuread:index/getUsers:getUsers",
+    ]);
+    assert.equal(r.client.requestCount, emulator.requests.length);
+  });
+
+  it("stops blocking on a historic user once it is accepted, and invites nobody extra", async () => {
+    const world = fixture();
+    const r = await run(
+      new WorldMocks(world),
+      stackConfig(world, { acceptHistoricUsers: ["OldUser@fabrikam.com"] }),
+    );
+    assert.equal(categories(r)["olduser@fabrikam.com"], "acceptedHistoric");
+    assert.ok(
+      !r.outputs.migrationPlan.blockers.some((b) => b.code === "HISTORIC_USERS_NOT_ACCEPTED"),
+    );
+    assert.equal(r.mocks.registered(INVITATION).length, 2);
+  });
+
+  it("registers the same invitations after `up` and after the invitees redeemed (no diff)", async () => {
+    const world = fixture();
+    const first = await run(new WorldMocks(world), stackConfig(world));
+    const before = first.mocks.registered(INVITATION);
+
+    // The invitees are now guests of the tenant; the stack's previous output is its ledger.
+    const redeemed = fixture();
+    for (const address of first.invitedGuests) {
+      const [alias, domain] = address.split("@");
+      redeemed.tenant.users.push({
+        userPrincipalName: `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`,
+        mail: address,
+        userType: "Guest",
+      });
+    }
+    const second = await run(
+      new WorldMocks(redeemed, first.invitedGuests),
+      stackConfig(world),
+      true,
+    );
+    assert.deepEqual(second.mocks.registered(INVITATION), before);
+    assert.deepEqual(second.invitedGuests, first.invitedGuests);
+    const partner = second.outputs.migrationPlan.users.find(
+      (u) => u.principalName === "partner@othercompany.com",
+    );
+    assert.equal(partner?.action, "keep invitation");
+    assert.match(
+      partner?.reason ?? "",
+      /invited by this stack earlier; now tenant guest partner_othercompany\.com#EXT#@/,
+    );
+
+    // Without the ledger the same tenant would read as pre-existing guests: no invitation at all.
+    const noLedger = await run(new WorldMocks(redeemed), stackConfig(world), true);
+    assert.equal(noLedger.mocks.registered(INVITATION).length, 0);
+  });
+
+  it("uses the configured invitation settings and sends no email when asked", async () => {
+    const world = fixture();
+    const r = await run(
+      new WorldMocks(world),
+      stackConfig(world, {
+        invitation: {
+          userType: "Member",
+          sendEmail: false,
+          redirectUrl: "https://myapps.microsoft.com",
+        },
+      }),
+    );
+    for (const i of r.mocks.registered(INVITATION)) {
+      assert.equal(i.inputs.userType, "Member");
+      assert.equal(i.inputs.redirectUrl, "https://myapps.microsoft.com");
+      assert.equal(i.inputs.message, undefined);
+    }
+    assert.ok(
+      r.outputs.migrationPlan.warnings.some((w) => w.code === "MEMBER_INVITATIONS_NEED_ADMIN"),
+    );
+  });
+
+  it("keeps the Azure DevOps token out of every registration and output", async () => {
+    const world = fixture();
+    const r = await run(new WorldMocks(world), stackConfig(world));
+    const everything = JSON.stringify({
+      registrations: r.mocks.registrations,
+      plan: r.outputs.migrationPlan,
+      report: r.outputs.report,
+    });
+    assert.ok(!everything.includes(TOKEN));
+    assert.ok(emulator.requests.every((req) => req.auth === "basic"));
+  });
+
+  it("fails when the program makes an invoke the mocks do not expect", async () => {
+    const world = fixture();
+    const mocks = new WorldMocks(world, undefined, undefined, [
+      "azuread:index/getDomains:getDomains",
+    ]);
+    await assert.rejects(
+      run(mocks, stackConfig(world)),
+      /^Error: Inventory failed; nothing was changed\./,
+    );
+    assert.deepEqual(mocks.unexpected, ["unexpected invoke azuread:index/getDomains:getDomains"]);
+    assert.equal(mocks.registered(INVITATION).length, 0);
+  });
+
+  it("refuses a tenant other than the one azuread is signed in to, before registering anything", async () => {
+    const world = fixture();
+    const mocks = new WorldMocks(world, undefined, "11111111-2222-3333-4444-555555555555");
+    await assert.rejects(
+      run(mocks, stackConfig(world)),
+      /The azuread provider is signed in to tenant 11111111-2222-3333-4444-555555555555, but devops-entra-connect:tenantId is 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b/,
+    );
+    assert.equal(mocks.registered(INVITATION).length, 0);
+  });
+
+  it("stops with a clear error for the phases this version does not run", async () => {
+    const world = fixture();
+    for (const phase of ["connect", "cleanup"]) {
+      const mocks = new WorldMocks(world);
+      await assert.rejects(
+        run(mocks, stackConfig(world, { phase })),
+        new RegExp(
+          `devops-entra-connect:phase "${phase}" is not yet supported by this version: only prepare is\\. Nothing was changed\\.`,
+        ),
+      );
+      assert.equal(mocks.registrations.length, 0);
+      assert.equal(emulator.requests.length, 0);
+    }
+  });
+
+  it("fails cleanly, registering nothing, when Azure DevOps keeps failing", async () => {
+    const world = fixture();
+    emulator.injectFault({ path: "/_apis/userentitlements", status: 500, times: Infinity });
+    const mocks = new WorldMocks(world);
+    await assert.rejects(
+      run(mocks, stackConfig(world)),
+      /Inventory failed; nothing was changed\. Azure DevOps organization "fabrikam": list users \(page 1\) .* failed with HTTP 500: .*\(gave up after 3 attempts\)/,
+    );
+    assert.equal(mocks.registered(INVITATION).length, 0);
+  });
+});

@@ -1,0 +1,175 @@
+import * as pulumi from "@pulumi/pulumi";
+import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
+
+/** One resource the program registered under mocks. */
+export interface Registration {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** The invokes the program is allowed to make, answered from the world's tenant. */
+const INVOKES = {
+  getUsers: "azuread:index/getUsers:getUsers",
+  getUser: "azuread:index/getUser:getUser",
+  getDomains: "azuread:index/getDomains:getDomains",
+  getClientConfig: "azuread:index/getClientConfig:getClientConfig",
+} as const;
+
+/** Resource types the program may register; anything else fails the test. */
+const RESOURCE_TYPES = new Set([
+  "azuread:index/invitation:Invitation",
+  "pulumi:pulumi:StackReference",
+  "devops-entra-connect:entra:TenantGuests",
+]);
+
+/**
+ * Pulumi mocks that answer azuread invokes from the same world fixture as the Azure DevOps
+ * emulator, record every registration and fail closed: an invoke or resource type the program is
+ * not expected to use throws, which fails the program and so the test (STYLE habit 7).
+ */
+export class WorldMocks implements pulumi.runtime.Mocks {
+  readonly registrations: Registration[] = [];
+  readonly invokes: string[] = [];
+  /** What failed closed; the SDK drops a mock's error message, so tests read it here. */
+  readonly unexpected: string[] = [];
+  private world: NormalizedWorld;
+
+  /**
+   * @param world the tenant (and organization) the invokes answer from
+   * @param ledger the `invitedGuests` output a previous run left, returned by the self stack reference
+   * @param signedInTenant the tenant the azuread provider is signed in to (default: the world's)
+   */
+  constructor(
+    world: World,
+    private readonly ledger?: string[],
+    private readonly signedInTenant?: string,
+    private readonly disabledInvokes: readonly string[] = [],
+  ) {
+    this.world = normalizeWorld(world);
+  }
+
+  /** Replaces the world the invokes answer from (e.g. after invitees redeemed). */
+  setWorld(world: World): void {
+    this.world = normalizeWorld(world);
+  }
+
+  registered(type: string): Registration[] {
+    return this.registrations.filter((r) => r.type === type);
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    this.invokes.push(args.token);
+    if (this.disabledInvokes.includes(args.token))
+      this.failClosed(`unexpected invoke ${args.token}`);
+    const tenant = this.world.tenant;
+    switch (args.token) {
+      case INVOKES.getClientConfig:
+        return {
+          tenantId: this.signedInTenant ?? tenant.id,
+          clientId: "00000000-0000-0000-0000-0000000000c1",
+          objectId: "00000000-0000-0000-0000-0000000000c2",
+        };
+      case INVOKES.getDomains:
+        return {
+          domains: tenant.domains.map((d, i) => ({
+            domainName: d,
+            verified: true,
+            default: i === 0,
+            initial: d.endsWith(".onmicrosoft.com"),
+            root: true,
+            adminManaged: true,
+            authenticationType: "Managed",
+            supportedServices: ["Email"],
+          })),
+        };
+      case INVOKES.getUsers: {
+        // Only the one paged scan is expected: a per-address lookup would cost a request per user.
+        if (args.inputs.returnAll !== true) {
+          this.failClosed(`getUsers called without returnAll: ${JSON.stringify(args.inputs)}`);
+        }
+        const users = tenant.users.map((u) => ({
+          accountEnabled: u.accountEnabled,
+          displayName: u.displayName,
+          employeeId: "",
+          mail: u.mail ?? "",
+          mailNickname: u.userPrincipalName.split("@")[0],
+          objectId: u.objectId,
+          onpremisesImmutableId: "",
+          onpremisesSamAccountName: "",
+          onpremisesUserPrincipalName: "",
+          usageLocation: "",
+          userPrincipalName: u.userPrincipalName,
+        }));
+        return {
+          id: "all",
+          returnAll: true,
+          users,
+          objectIds: users.map((u) => u.objectId),
+          userPrincipalNames: users.map((u) => u.userPrincipalName),
+          mails: users.map((u) => u.mail),
+          mailNicknames: users.map((u) => u.mailNickname),
+          employeeIds: users.map(() => ""),
+        };
+      }
+      case INVOKES.getUser: {
+        const user = tenant.users.find((u) => u.objectId === args.inputs.objectId);
+        if (user === undefined)
+          this.failClosed(`getUser: no user with objectId ${String(args.inputs.objectId)}`);
+        return {
+          objectId: user.objectId,
+          userPrincipalName: user.userPrincipalName,
+          mail: user.mail ?? "",
+          userType: user.userType,
+          displayName: user.displayName,
+          accountEnabled: user.accountEnabled,
+        };
+      }
+      default:
+        return this.failClosed(`unexpected invoke ${args.token}`);
+    }
+  }
+
+  private failClosed(message: string): never {
+    this.unexpected.push(message);
+    throw new Error(message);
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
+    if (!RESOURCE_TYPES.has(args.type))
+      this.failClosed(`unexpected resource type ${args.type} (${args.name})`);
+    this.registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+    switch (args.type) {
+      case "pulumi:pulumi:StackReference":
+        return {
+          id: String(args.inputs.name),
+          state: {
+            name: args.inputs.name,
+            outputs: this.ledger ? { invitedGuests: this.ledger } : {},
+            secretOutputNames: [],
+          },
+        };
+      case "azuread:index/invitation:Invitation": {
+        const email = String(args.inputs.userEmailAddress);
+        return {
+          id: `invitation-${email}`,
+          state: {
+            ...args.inputs,
+            userId: `guest-${email}`,
+            redeemUrl: `https://login.example/redeem/${email}`,
+          },
+        };
+      }
+      default:
+        return { id: undefined, state: args.inputs };
+    }
+  }
+}
+
+/** Resolves an Output's value under mocks. */
+export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
