@@ -1,0 +1,1054 @@
+/**
+ * Tests of the Azure DevOps emulator itself, over real HTTP on loopback (global fetch), so that
+ * the program's tests can trust what it answers (DOMAIN §2 shapes, paging, errors, faults).
+ */
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as azdev from "azure-devops-node-api";
+import { startEmulator, type Emulator, type RecordedRequest } from "./emulator/server";
+import {
+  defaultUserId,
+  deterministicGuid,
+  loadWorld,
+  normalizeWorld,
+  validateWorld,
+  type World,
+} from "./emulator/world";
+
+const FIXTURE = join(__dirname, "fixtures", "world.json");
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+const TENANT_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+const GUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const PAT = "test-pat";
+const BASIC = `Basic ${Buffer.from(`:${PAT}`).toString("base64")}`;
+
+type Json = Record<string, unknown>;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Json;
+}
+
+function clone(world: World): World {
+  return structuredClone(world);
+}
+
+/** The fields every Azure DevOps error body carries (a serialized .NET exception). */
+function assertMicrosoftError(
+  answer: Answer,
+  status: number,
+  typeKey: string,
+  messagePart?: string,
+): void {
+  assert.equal(answer.status, status, JSON.stringify(answer.body));
+  assert.match(answer.headers.get("content-type") ?? "", /^application\/json; charset=utf-8$/);
+  assert.equal(answer.body.$id, "1");
+  assert.equal(answer.body.innerException, null);
+  assert.equal(answer.body.typeKey, typeKey);
+  assert.match(String(answer.body.typeName), new RegExp(`\\.${typeKey}, Microsoft\\.`));
+  assert.equal(answer.body.errorCode, 0);
+  assert.equal(answer.body.eventId, 3000);
+  if (messagePart !== undefined) {
+    assert.ok(
+      String(answer.body.message).includes(messagePart),
+      `message: ${String(answer.body.message)}`,
+    );
+  }
+}
+
+describe("Azure DevOps emulator", () => {
+  let fixture: World;
+  let emu: Emulator;
+
+  async function call(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string; auth?: boolean } = {},
+  ): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.auth !== false && headers.Authorization === undefined) {
+      headers.Authorization = BASIC;
+    }
+    const response = await fetch(`${emu.url}${path}`, { method, headers, body: options.body });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text === "" ? {} : (JSON.parse(text) as Json),
+    };
+  }
+  const get = (path: string, options?: Parameters<typeof call>[2]): Promise<Answer> =>
+    call("GET", path, options);
+  const post = (path: string, body: unknown): Promise<Answer> =>
+    call("POST", path, {
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: { "Content-Type": "application/json" },
+    });
+
+  before(async () => {
+    fixture = loadWorld(FIXTURE);
+    emu = await startEmulator({ world: fixture, pageSize: 2 });
+  });
+
+  after(async () => {
+    await emu.close();
+  });
+
+  beforeEach(() => {
+    emu.world = fixture;
+    emu.clearFaults();
+    emu.resetRequests();
+  });
+
+  describe("world fixtures", () => {
+    it("loads the reference world and fills ids deterministically", () => {
+      assert.equal(fixture.organization, "fabrikam");
+      assert.equal(fixture.tenantId, null);
+      assert.equal(fixture.users.length, 9);
+      assert.deepEqual(
+        fixture.projects.map((p) => [p.name, p.sourceControlType]),
+        [
+          ["web", "Git"],
+          ["legacy", "Tfvc"],
+        ],
+      );
+      const a = normalizeWorld(fixture);
+      const b = normalizeWorld(loadWorld(FIXTURE));
+      assert.deepEqual(a, b);
+      for (const id of [
+        a.organizationId,
+        ...a.users.map((u) => u.id),
+        ...a.projects.map((p) => p.id),
+      ]) {
+        assert.match(id, GUID_V5);
+      }
+      assert.equal(new Set(a.users.map((u) => u.id)).size, 9);
+      const sam = a.users.find((u) => u.principalName === "Sam.Taylor@Fabrikam.com");
+      assert.equal(
+        sam?.id,
+        defaultUserId("sam.taylor@fabrikam.com"),
+        "ids ignore the case of the name",
+      );
+      assert.equal(sam?.mailAddress, "Sam.Taylor@Fabrikam.com");
+      assert.equal(sam?.license, "express");
+      const admin = a.tenant.users.find(
+        (t) => t.userPrincipalName === "admin@fabrikam.onmicrosoft.com",
+      );
+      assert.equal(admin?.mail, null);
+      assert.equal(admin?.accountEnabled, true);
+      assert.equal(fixture.users[0].id, undefined, "normalizeWorld does not modify its input");
+    });
+
+    it("derives GUIDs from a seed: stable, distinct, 8-4-4-4-12", () => {
+      assert.equal(deterministicGuid("a"), deterministicGuid("a"));
+      assert.notEqual(deterministicGuid("a"), deterministicGuid("b"));
+      assert.match(deterministicGuid("anything"), GUID_V5);
+    });
+
+    it("names the JSON path of the first bad field", () => {
+      const cases: Array<[(w: Json & World) => void, RegExp]> = [
+        [
+          (w) => ((w.users[2] as unknown as Json).origin = "live"),
+          /users\[2\]\.origin must be one of "msa", "aad"/,
+        ],
+        [
+          (w) => (w.owner = "nobody@fabrikam.com"),
+          /owner "nobody@fabrikam.com" is not the principalName/,
+        ],
+        [
+          (w) => (w.users[4].principalName = "SAM.TAYLOR@fabrikam.com"),
+          /users\[4\]\.principalName duplicates users\[3\]/,
+        ],
+        [(w) => (w.tenantId = "not-a-guid"), /tenantId must be a tenant GUID/],
+        [
+          (w) => ((w.tenant.users[1] as unknown as Json).userType = "member"),
+          /tenant\.users\[1\]\.userType/,
+        ],
+        [
+          (w) => ((w.users[0] as unknown as Json).licence = "express"),
+          /users\[0\]\.licence is not a known field/,
+        ],
+        [
+          (w) => (w.users[1].lastAccessedDate = "yesterday"),
+          /users\[1\]\.lastAccessedDate must be an ISO 8601/,
+        ],
+        [(w) => ((w as Json).projects = "web"), /projects must be an array/],
+        [
+          (w) => (w.tokens = { t: "not an address" }),
+          /tokens \(entry 1\) must map to a principal name/,
+        ],
+      ];
+      for (const [mutate, expected] of cases) {
+        const world = clone(fixture) as Json & World;
+        mutate(world);
+        assert.throws(() => validateWorld(world), expected);
+      }
+      assert.throws(() => validateWorld(null), /invalid world: \(root\) must be an object/);
+    });
+
+    it("loadWorld names the file when it is missing or not JSON", () => {
+      const dir = mkdtempSync(join(tmpdir(), "emulator-world-"));
+      try {
+        const bad = join(dir, "bad.json");
+        writeFileSync(bad, "\uFEFF{ not json");
+        assert.throws(
+          () => loadWorld(bad),
+          (err: Error) => err.message.includes(bad) && /not valid JSON/.test(err.message),
+        );
+        assert.throws(
+          () => loadWorld(join(dir, "missing.json")),
+          /cannot read world fixture .*missing\.json/,
+        );
+        const wrong = join(dir, "wrong.json");
+        writeFileSync(wrong, JSON.stringify({ ...fixture, caller: 42 }));
+        assert.throws(
+          () => loadWorld(wrong),
+          /wrong\.json: invalid world: caller must be a non-empty string/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("authentication and api-version", () => {
+    it("answers 401 with WWW-Authenticate: Bearer when no credentials are sent", async () => {
+      const answer = await get("/fabrikam/_apis/projects?api-version=7.1", { auth: false });
+      assertMicrosoftError(answer, 401, "UnauthorizedRequestException", "TF400813");
+      assert.match(answer.headers.get("www-authenticate") ?? "", /^Bearer/);
+      assert.deepEqual(
+        emu.requests.map((r) => [r.status, r.auth]),
+        [[401, "none"]],
+      );
+    });
+
+    it("accepts a PAT as Basic with any user name, and a Bearer token", async () => {
+      const withUser = `Basic ${Buffer.from(`PAT:${PAT}`).toString("base64")}`;
+      assert.equal(
+        (
+          await get("/fabrikam/_apis/projects?api-version=7.1", {
+            headers: { Authorization: withUser },
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await get("/fabrikam/_apis/projects?api-version=7.1", {
+            headers: { Authorization: "Bearer eyJ0" },
+          })
+        ).status,
+        200,
+      );
+      const emptyPassword = `Basic ${Buffer.from("user:").toString("base64")}`;
+      assert.equal(
+        (
+          await get("/fabrikam/_apis/projects?api-version=7.1", {
+            headers: { Authorization: emptyPassword },
+          })
+        ).status,
+        401,
+      );
+      assert.deepEqual(
+        emu.requests.map((r) => r.auth),
+        ["basic", "bearer", "basic"],
+      );
+    });
+
+    it("requires an api-version, in the query or the Accept header", async () => {
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects"),
+        400,
+        "VssVersionNotSpecifiedException",
+        "api-version",
+      );
+      const viaAccept = await get("/fabrikam/_apis/projects", {
+        headers: { Accept: "application/json;api-version=7.1" },
+      });
+      assert.equal(viaAccept.status, 200);
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects?api-version=abc"),
+        400,
+        "VssInvalidApiVersionException",
+        "abc",
+      );
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects?api-version=8.0"),
+        400,
+        "VssVersionOutOfRangeException",
+        "7.2",
+      );
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.2-preview.4")).status, 200);
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.0")).status, 200);
+      // Graph users have never been released: a version without -preview is refused, as the service does.
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/graph/users?api-version=7.1"),
+        400,
+        "VssInvalidPreviewVersionException",
+      );
+      assert.equal(
+        (await get("/fabrikam/_apis/graph/users?api-version=7.1-preview.1")).status,
+        200,
+      );
+    });
+
+    it("answers 404 for another organization and for unknown routes", async () => {
+      assertMicrosoftError(
+        await get("/contoso/_apis/projects?api-version=7.1"),
+        404,
+        "HostDoesNotExistException",
+        "contoso",
+      );
+      assert.equal(
+        (await get("/FABRIKAM/_APIS/Projects?api-version=7.1")).status,
+        200,
+        "routes ignore case",
+      );
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/nothing?api-version=7.1"),
+        404,
+        "VssResourceNotFoundException",
+      );
+      assertMicrosoftError(
+        await call("PATCH", "/fabrikam/_apis/projects?api-version=7.1"),
+        404,
+        "VssResourceNotFoundException",
+        "does not serve PATCH",
+      );
+    });
+  });
+
+  describe("user entitlements", () => {
+    it("pages through every user with continuation tokens", async () => {
+      const seen: string[] = [];
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const query: string =
+          token === null ? "" : `&continuationToken=${encodeURIComponent(token)}`;
+        const answer = await get(`/fabrikam/_apis/userentitlements?api-version=7.1${query}`);
+        assert.equal(answer.status, 200);
+        assert.equal(answer.body.totalCount, 9);
+        const items = answer.body.items as Json[];
+        assert.ok(items.length > 0 && items.length <= 2);
+        seen.push(...items.map((i) => String((i.user as Json).principalName)));
+        token = answer.body.continuationToken as string | null;
+        pages += 1;
+      } while (token !== null);
+      assert.equal(pages, 5);
+      assert.equal(new Set(seen).size, seen.length, "no user twice");
+      assert.deepEqual(
+        seen,
+        fixture.users.map((u) => u.principalName),
+      );
+    });
+
+    it("shapes an entitlement like the service", async () => {
+      const first = (await get("/fabrikam/_apis/userentitlements?api-version=7.1")).body
+        .items as Json[];
+      const owner = first[0];
+      assert.equal(owner.id, defaultUserId("jamalhartnett@fabrikam.com"));
+      assert.deepEqual(owner.accessLevel, {
+        licensingSource: "account",
+        accountLicenseType: "express",
+        msdnLicenseType: "none",
+        licenseDisplayName: "Basic",
+        status: "active",
+        statusMessage: "",
+        assignmentSource: "unknown",
+      });
+      const user = owner.user as Json;
+      assert.equal(user.subjectKind, "user");
+      assert.equal(user.origin, "msa");
+      assert.equal(user.domain, "Windows Live ID");
+      assert.equal(user.mailAddress, "jamalhartnett@fabrikam.com");
+      assert.match(String(user.descriptor), /^msa\.[A-Za-z0-9_-]+$/);
+      assert.equal(owner.lastAccessedDate, "2025-11-20T08:15:00Z");
+      const never = await get(
+        `/fabrikam/_apis/userentitlements/${defaultUserId("dev.someone@gmail.com")}?api-version=7.1`,
+      );
+      assert.equal(never.body.lastAccessedDate, "0001-01-01T00:00:00Z");
+    });
+
+    it("rejects a continuation token it did not issue", async () => {
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/userentitlements?api-version=7.1&continuationToken=abc"),
+        400,
+        "InvalidArgumentValueException",
+        "continuation token",
+      );
+    });
+
+    it("filters with $filter clauses joined by and", async () => {
+      // Pages through every answer (page size 2 here).
+      const names = async (filter: string): Promise<string[]> => {
+        const found: string[] = [];
+        let token: string | null = null;
+        do {
+          const more: string =
+            token === null ? "" : `&continuationToken=${encodeURIComponent(token)}`;
+          const answer = await get(
+            `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent(filter)}${more}`,
+          );
+          assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          found.push(
+            ...(answer.body.items as Json[]).map((i) => String((i.user as Json).principalName)),
+          );
+          token = answer.body.continuationToken as string | null;
+        } while (token !== null);
+        return found;
+      };
+      assert.deepEqual(await names("name eq 'LOVELACE'"), ["ada.lovelace@fabrikam.com"]);
+      assert.deepEqual(
+        await names("name eq 'Jamal Khan'"),
+        ["jamal@outlook.com"],
+        "display names match too",
+      );
+      assert.deepEqual(await names("licenseStatus eq 'Disabled'"), ["leaver@othercompany.com"]);
+      assert.deepEqual(await names("licenseId eq 'Account-Stakeholder'"), []);
+      const both = await get(
+        `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent("licenseId eq 'Account-Express' and name eq 'othercompany'")}`,
+      );
+      assert.equal(both.body.totalCount, 2);
+      assert.deepEqual(await names("userType eq 'guest' and name eq 'othercompany'"), [
+        "partner@othercompany.com",
+        "leaver@othercompany.com",
+      ]);
+      assert.deepEqual(await names("userType eq 'member'"), [
+        "jamalhartnett@fabrikam.com",
+        "Sam.Taylor@Fabrikam.com",
+        "olduser@fabrikam.com",
+        "ada.lovelace@fabrikam.com",
+      ]);
+      assertMicrosoftError(
+        await get(
+          `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent("email eq 'x'")}`,
+        ),
+        400,
+        "InvalidArgumentValueException",
+        "'email'",
+      );
+      assertMicrosoftError(
+        await get(
+          `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent("name eq 'a' or name eq 'b'")}`,
+        ),
+        400,
+        "InvalidArgumentValueException",
+        "'or'",
+      );
+    });
+
+    it("gets one entitlement by id, 404 naming an unknown id, 400 for a malformed one", async () => {
+      const id = defaultUserId("guest@contoso.com");
+      const answer = await get(`/fabrikam/_apis/userentitlements/${id}?api-version=7.1`);
+      assert.equal(answer.status, 200);
+      assert.equal((answer.body.user as Json).principalName, "guest@contoso.com");
+      const unknown = deterministicGuid("nobody");
+      assertMicrosoftError(
+        await get(`/fabrikam/_apis/userentitlements/${unknown}?api-version=7.1`),
+        404,
+        "MemberNotFoundException",
+        unknown,
+      );
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/userentitlements/42?api-version=7.1"),
+        400,
+        "InvalidArgumentValueException",
+      );
+    });
+
+    it("refuses malformed add requests with HTTP 400 naming the field", async () => {
+      const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
+      assertMicrosoftError(
+        await post(url, "{ nope"),
+        400,
+        "InvalidArgumentValueException",
+        "not valid JSON",
+      );
+      assertMicrosoftError(
+        await post(url, {
+          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+          user: { subjectKind: "user" },
+        }),
+        400,
+        "InvalidArgumentValueException",
+        "user.principalName",
+      );
+      assertMicrosoftError(
+        await post(url, { user: { principalName: "new@example.com", subjectKind: "user" } }),
+        400,
+        "InvalidArgumentValueException",
+        "accessLevel",
+      );
+      assert.equal(emu.world.users.length, 9);
+    });
+
+    it("answers refused adds with HTTP 200 and isSuccess:false (DOMAIN §2)", async () => {
+      const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
+      const badLicense = await post(url, {
+        accessLevel: { licensingSource: "account", accountLicenseType: "platinum" },
+        user: { principalName: "new@example.com", subjectKind: "user" },
+      });
+      assert.equal(badLicense.status, 200);
+      assert.equal(badLicense.body.isSuccess, false);
+      assert.equal(badLicense.body.userEntitlement, null);
+      const result = badLicense.body.operationResult as Json;
+      assert.equal(result.isSuccess, false);
+      assert.equal(result.userId, ZERO_GUID);
+      assert.equal(result.result, null);
+      assert.deepEqual(
+        (result.errors as Json[]).map((e) => e.key),
+        ["5102"],
+      );
+      assert.match(String((result.errors as Json[])[0].value), /platinum/);
+
+      const duplicate = await post(url, {
+        accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+        user: { principalName: "SAM.TAYLOR@fabrikam.com", subjectKind: "user" },
+      });
+      assert.equal(duplicate.status, 200);
+      assert.equal(duplicate.body.isSuccess, false);
+      assert.equal(emu.world.users.length, 9);
+    });
+
+    it("adds a user: isSuccess:true, then listed and fetchable", async () => {
+      const answer = await post("/fabrikam/_apis/userentitlements?api-version=7.1", {
+        accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+        user: { principalName: "fabrikam@outlook.com", subjectKind: "user" },
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.isSuccess, true);
+      const entitlement = answer.body.userEntitlement as Json;
+      const id = defaultUserId("fabrikam@outlook.com");
+      assert.equal(entitlement.id, id);
+      assert.equal((entitlement.user as Json).origin, "msa");
+      assert.equal((entitlement.accessLevel as Json).accountLicenseType, "express");
+      assert.equal(
+        entitlement.lastAccessedDate,
+        "0001-01-01T00:00:00Z",
+        "a new user has never signed in",
+      );
+      const result = answer.body.operationResult as Json;
+      assert.equal(result.isSuccess, true);
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.userId, id);
+
+      assert.equal(
+        (await get("/fabrikam/_apis/userentitlements?api-version=7.1")).body.totalCount,
+        10,
+      );
+      assert.equal(
+        (await get(`/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
+        200,
+      );
+      assert.equal(emu.world.users.at(-1)?.principalName, "fabrikam@outlook.com");
+      assert.equal(
+        fixture.users.length,
+        9,
+        "the emulator works on a copy of the world it was given",
+      );
+    });
+
+    it("deletes a user: 204, then 404", async () => {
+      const id = defaultUserId("leaver@othercompany.com");
+      const first = await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`);
+      assert.equal(first.status, 204);
+      assertMicrosoftError(
+        await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`),
+        404,
+        "MemberNotFoundException",
+      );
+      assert.equal(
+        (await get("/fabrikam/_apis/userentitlements?api-version=7.1")).body.totalCount,
+        8,
+      );
+      assert.ok(!emu.world.users.some((u) => u.principalName === "leaver@othercompany.com"));
+    });
+  });
+
+  describe("graph users", () => {
+    it("pages with the X-MS-ContinuationToken response header", async () => {
+      const descriptors: string[] = [];
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const query: string =
+          token === null ? "" : `&continuationToken=${encodeURIComponent(token)}`;
+        const answer = await get(
+          `/fabrikam/_apis/graph/users?subjectTypes=msa,aad&api-version=7.1-preview.1${query}`,
+        );
+        assert.equal(answer.status, 200);
+        const value = answer.body.value as Json[];
+        assert.equal(answer.body.count, value.length);
+        for (const user of value) {
+          assert.equal(user.domain, "Windows Live ID");
+          descriptors.push(String(user.descriptor));
+        }
+        token = answer.headers.get("x-ms-continuationtoken");
+        pages += 1;
+      } while (token !== null);
+      assert.equal(pages, 5);
+      assert.equal(descriptors.length, 9);
+      assert.equal(new Set(descriptors).size, 9);
+    });
+
+    it("filters by subjectTypes and shows Entra users of a connected organization", async () => {
+      const none = await get(
+        "/fabrikam/_apis/graph/users?subjectTypes=aad&api-version=7.1-preview.1",
+      );
+      assert.deepEqual(none.body, { count: 0, value: [] });
+
+      const connected = clone(fixture);
+      connected.tenantId = TENANT_ID;
+      connected.users.push({ principalName: "alovelace@fabrikam.com", origin: "aad" });
+      emu.world = connected;
+      const aad = await get(
+        "/fabrikam/_apis/graph/users?subjectTypes=aad&api-version=7.1-preview.1",
+      );
+      const [ada] = aad.body.value as Json[];
+      assert.equal(aad.body.count, 1);
+      assert.equal(ada.domain, TENANT_ID);
+      assert.equal(ada.metaType, "member");
+      assert.equal(
+        ada.originId,
+        normalizeWorld(connected).tenant.users.find(
+          (t) => t.userPrincipalName === "alovelace@fabrikam.com",
+        )?.objectId,
+      );
+      assert.match(String(ada.descriptor), /^aad\./);
+    });
+
+    it("gets one user by descriptor, 404 for an unknown one", async () => {
+      const [first] = (await get("/fabrikam/_apis/graph/users?api-version=7.1-preview.1")).body
+        .value as Json[];
+      const one = await get(
+        `/fabrikam/_apis/graph/users/${String(first.descriptor)}?api-version=7.1-preview.1`,
+      );
+      assert.equal(one.status, 200);
+      assert.equal(one.body.principalName, "jamalhartnett@fabrikam.com");
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/graph/users/msa.bm9ib2R5?api-version=7.1-preview.1"),
+        404,
+        "GraphSubjectNotFoundException",
+        "msa.bm9ib2R5",
+      );
+    });
+  });
+
+  describe("projects", () => {
+    it("lists projects with $top and $skip", async () => {
+      const all = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assert.equal(all.body.count, 2);
+      const value = all.body.value as Json[];
+      assert.deepEqual(
+        value.map((p) => p.name),
+        ["web", "legacy"],
+      );
+      assert.equal(value[0].state, "wellFormed");
+      assert.equal(value[0].visibility, "private");
+      assert.match(String(value[0].id), GUID_V5);
+      assert.equal(all.headers.get("x-ms-continuationtoken"), null);
+      const second = await get("/fabrikam/_apis/projects?api-version=7.1&$top=1&$skip=1");
+      assert.deepEqual(
+        (second.body.value as Json[]).map((p) => p.name),
+        ["legacy"],
+      );
+      const firstOfTwo = await get("/fabrikam/_apis/projects?api-version=7.1&$top=1");
+      assert.equal(firstOfTwo.headers.get("x-ms-continuationtoken"), "1");
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects?api-version=7.1&$top=-1"),
+        400,
+        "InvalidArgumentValueException",
+        "$top",
+      );
+    });
+
+    it("gets a project by name or id, with capabilities only when asked", async () => {
+      const legacy = await get(
+        "/fabrikam/_apis/projects/LEGACY?includeCapabilities=true&api-version=7.1",
+      );
+      assert.equal(legacy.status, 200);
+      assert.deepEqual((legacy.body.capabilities as Json).versioncontrol, {
+        sourceControlType: "Tfvc",
+        gitEnabled: "False",
+        tfvcEnabled: "True",
+      });
+      assert.equal(
+        ((legacy.body.capabilities as Json).processTemplate as Json).templateName,
+        "Agile",
+      );
+      const web = await get(`/fabrikam/_apis/projects/${String(legacy.body.id)}?api-version=7.1`);
+      assert.equal(web.body.name, "legacy");
+      assert.equal(web.body.capabilities, undefined);
+      const git = await get(
+        "/fabrikam/_apis/projects/web?includeCapabilities=true&api-version=7.1",
+      );
+      assert.equal(
+        ((git.body.capabilities as Json).versioncontrol as Json).sourceControlType,
+        "Git",
+      );
+    });
+
+    it("answers 404 for an unknown project", async () => {
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects/mobile?api-version=7.1"),
+        404,
+        "ProjectDoesNotExistWithNameException",
+        "mobile",
+      );
+      assertMicrosoftError(
+        await get(`/fabrikam/_apis/projects/${deterministicGuid("x")}?api-version=7.1`),
+        404,
+        "ProjectDoesNotExistException",
+      );
+    });
+  });
+
+  describe("organization and identity", () => {
+    it("reports the owner and tenant in Organization/Collections/Me", async () => {
+      const me = await get("/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1");
+      assert.equal(me.status, 200);
+      assert.equal(me.body.name, "fabrikam");
+      assert.equal(me.body.owner, defaultUserId("jamalhartnett@fabrikam.com"));
+      assert.equal(me.body.tenantId, ZERO_GUID);
+      assert.equal(me.body.status, "enabled");
+      assert.match(String(me.body.id), GUID_V5);
+
+      emu.world = { ...clone(fixture), tenantId: TENANT_ID, owner: "ada.lovelace@fabrikam.com" };
+      const after = await get(
+        "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1",
+      );
+      assert.equal(after.body.tenantId, TENANT_ID);
+      assert.equal(after.body.owner, defaultUserId("ada.lovelace@fabrikam.com"));
+    });
+
+    it("answers HEAD /{org} without credentials with X-VSS-ResourceTenant", async () => {
+      const msa = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(msa.status, 200);
+      assert.equal(msa.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      emu.world = { ...clone(fixture), tenantId: TENANT_ID };
+      const connected = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(connected.headers.get("x-vss-resourcetenant"), TENANT_ID);
+      assert.equal((await call("HEAD", "/contoso", { auth: false })).status, 404);
+    });
+
+    it("answers profile 'me' for world.caller, or for the principal of each token", async () => {
+      const me = await get("/_apis/profile/profiles/me?api-version=7.1-preview.3");
+      assert.equal(me.status, 200);
+      assert.equal(me.body.emailAddress, "jamalhartnett@fabrikam.com");
+      assert.equal(me.body.id, defaultUserId("jamalhartnett@fabrikam.com"));
+      assert.equal(me.body.displayName, "Jamal Hartnett");
+      assert.equal(me.body.publicAlias, me.body.id);
+
+      emu.world = {
+        ...clone(fixture),
+        tokens: { "pat-owner": "jamalhartnett@fabrikam.com", "pat-temp": "fabrikam@outlook.com" },
+      };
+      const asTemp = await get("/_apis/profile/profiles/me?api-version=7.1-preview.3", {
+        headers: { Authorization: `Basic ${Buffer.from(":pat-temp").toString("base64")}` },
+      });
+      assert.equal(asTemp.body.emailAddress, "fabrikam@outlook.com");
+      assert.equal(asTemp.body.id, defaultUserId("fabrikam@outlook.com"));
+      const asOwner = await get("/_apis/profile/profiles/me?api-version=7.1-preview.3", {
+        headers: { Authorization: "Bearer pat-owner" },
+      });
+      assert.equal(asOwner.body.emailAddress, "jamalhartnett@fabrikam.com");
+      assertMicrosoftError(
+        await get("/_apis/profile/profiles/me?api-version=7.1-preview.3"),
+        401,
+        "UnauthorizedRequestException",
+      );
+    });
+  });
+
+  describe("discovery and Microsoft's Node client", () => {
+    it("answers resourceAreas and OPTIONS location tables without credentials", async () => {
+      for (const path of ["/_apis/resourceAreas", "/fabrikam/_apis/resourceAreas"]) {
+        const areas = await get(path, { auth: false });
+        assert.equal(areas.status, 200);
+        assert.deepEqual(areas.body, { count: 0, value: null });
+      }
+      const location = await call("OPTIONS", "/fabrikam/_apis/Location", { auth: false });
+      assert.equal(
+        ((location.body.value as Json[])[0] as Json).id,
+        "e81700f7-3be2-46de-8624-2eb35882fcaa",
+      );
+      const core = await call("OPTIONS", "/fabrikam/_apis/core", { auth: false });
+      assert.equal(
+        ((core.body.value as Json[])[0] as Json).routeTemplate,
+        "_apis/{resource}/{*projectId}",
+      );
+      const profile = await call("OPTIONS", "/_apis/Profile", { auth: false });
+      assert.equal(((profile.body.value as Json[])[0] as Json).resourceName, "profiles");
+      assert.equal((await call("OPTIONS", "/fabrikam/_apis/nothing", { auth: false })).status, 404);
+      assert.deepEqual(
+        emu.requests.map((r) => r.auth),
+        ["none", "none", "none", "none", "none", "none"],
+      );
+    });
+
+    it("serves azure-devops-node-api's CoreApi and ProfileApi", async () => {
+      const handler = azdev.getPersonalAccessTokenHandler(PAT);
+      const core = await new azdev.WebApi(`${emu.url}/fabrikam`, handler).getCoreApi();
+      const projects = await core.getProjects();
+      assert.deepEqual(
+        projects.map((p) => p.name),
+        ["web", "legacy"],
+      );
+      const legacy = await core.getProject("legacy", true);
+      assert.equal(legacy.capabilities?.versioncontrol?.sourceControlType, "Tfvc");
+      const profiles = await new azdev.WebApi(emu.url, handler).getProfileApi();
+      const me = await profiles.getProfile("me");
+      assert.equal(me.id, defaultUserId("jamalhartnett@fabrikam.com"));
+      assert.ok(me.timeStamp instanceof Date, "the client deserializes timeStamp");
+      // The client's Profile type omits the top-level emailAddress the service sends.
+      assert.equal((me as unknown as Json).emailAddress, "jamalhartnett@fabrikam.com");
+
+      const seen = emu.requests.map((r: RecordedRequest) => `${r.method} ${r.path} ${r.status}`);
+      assert.ok(seen.includes("GET /fabrikam/_apis/resourceAreas 200"), seen.join("\n"));
+      assert.ok(seen.includes("OPTIONS /fabrikam/_apis/core 200"), seen.join("\n"));
+      assert.ok(seen.includes("GET /fabrikam/_apis/projects/legacy 200"), seen.join("\n"));
+      assert.ok(seen.includes("OPTIONS /_apis/Profile 200"), seen.join("\n"));
+      assert.ok(seen.includes("GET /_apis/Profile/profiles/me 200"), seen.join("\n"));
+    });
+  });
+
+  describe("fault injection", () => {
+    it("throttles with 429, Retry-After and X-RateLimit-* once, then answers normally", async () => {
+      emu.injectFault({ path: "/_apis/userentitlements", status: 429, retryAfter: 3 });
+      const throttled = await get("/fabrikam/_apis/userentitlements?api-version=7.1");
+      assertMicrosoftError(throttled, 429, "RequestBlockedException");
+      assert.equal(throttled.headers.get("retry-after"), "3");
+      for (const header of ["resource", "delay", "limit", "remaining", "reset"]) {
+        assert.ok(throttled.headers.get(`x-ratelimit-${header}`), `X-RateLimit-${header}`);
+      }
+      const retried = await get("/fabrikam/_apis/userentitlements?api-version=7.1");
+      assert.equal(retried.status, 200);
+      assert.deepEqual(
+        emu.requests.map((r) => r.status),
+        [429, 200],
+      );
+    });
+
+    it("fails a given number of times, only for the matching method", async () => {
+      emu.injectFault({ method: "get", path: "/PROJECTS", status: 500, times: 2 });
+      assert.equal(
+        (await call("POST", "/fabrikam/_apis/projects?api-version=7.1")).status,
+        404,
+        "POST does not match",
+      );
+      assertMicrosoftError(
+        await get("/fabrikam/_apis/projects?api-version=7.1"),
+        500,
+        "VssServiceException",
+      );
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 500);
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 200);
+    });
+
+    it("delays an answer, then answers normally", async () => {
+      emu.injectFault({ path: /\/projects$/, delayMs: 300 });
+      const started = Date.now();
+      const answer = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assert.ok(Date.now() - started >= 280, `took ${Date.now() - started} ms`);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.count, 2);
+    });
+
+    it("overrides the body with HTTP 200, e.g. a refused entitlement add", async () => {
+      const refusal = {
+        isSuccess: false,
+        userEntitlement: null,
+        operationResult: { isSuccess: false, errors: [{ key: "5000", value: "nope" }] },
+      };
+      emu.injectFault({ method: "POST", path: "userentitlements", body: refusal, times: Infinity });
+      for (let i = 0; i < 3; i++) {
+        const answer = await post("/fabrikam/_apis/userentitlements?api-version=7.1", {
+          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+          user: { principalName: `u${i}@example.com`, subjectKind: "user" },
+        });
+        assert.equal(answer.status, 200);
+        assert.deepEqual(answer.body, refusal);
+      }
+      assert.equal(emu.world.users.length, 9, "a faulted request never reaches the world");
+      emu.clearFaults();
+      const answer = await post("/fabrikam/_apis/userentitlements?api-version=7.1", {
+        accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+        user: { principalName: "u9@example.com", subjectKind: "user" },
+      });
+      assert.equal(answer.body.isSuccess, true);
+    });
+
+    it("applies rules in order of injection and refuses invalid rules", async () => {
+      emu.injectFault({ path: "projects", status: 503, retryAfter: 1 });
+      emu.injectFault({ path: "projects", status: 500 });
+      const first = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assert.equal(first.status, 503);
+      assert.equal(first.headers.get("retry-after"), "1");
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 500);
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 200);
+      assert.throws(() => emu.injectFault({ path: "x", times: 0 }), /times/);
+      assert.throws(() => emu.injectFault({ path: "x", status: 42 }), /status/);
+    });
+  });
+
+  describe("control endpoints over HTTP", () => {
+    const control = (method: string, path: string, body?: unknown): Promise<Response> =>
+      fetch(`${emu.url}/_emulator/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    it("injects, lists and clears faults; a regex rule as pathRegex", async () => {
+      const created = await control("POST", "faults", {
+        pathRegex: "/graph/users$",
+        status: 429,
+        retryAfter: 0,
+        times: "Infinity",
+      });
+      assert.equal(created.status, 201);
+      const listed = (await (await control("GET", "faults")).json()) as Json[];
+      assert.deepEqual(
+        listed.map((f) => [f.pathRegex, f.remaining]),
+        [["\\/graph\\/users$", "Infinity"]],
+      );
+      assert.equal(
+        (await get("/fabrikam/_apis/graph/users?api-version=7.1-preview.1")).status,
+        429,
+      );
+      assert.equal(
+        (await get("/fabrikam/_apis/graph/users?api-version=7.1-preview.1")).status,
+        429,
+      );
+      assert.equal(
+        (await control("GET", "world")).status,
+        200,
+        "control endpoints are never faulted",
+      );
+      assert.equal((await control("DELETE", "faults")).status, 204);
+      assert.equal(
+        (await get("/fabrikam/_apis/graph/users?api-version=7.1-preview.1")).status,
+        200,
+      );
+      const bad = await control("POST", "faults", { status: 500 });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as Json).message as string, /path/);
+    });
+
+    it("reports and clears recorded requests, without recording itself", async () => {
+      await get("/fabrikam/_apis/projects?api-version=7.1&$top=1");
+      await get("/fabrikam/_apis/projects", { auth: false });
+      const recorded = (await (await control("GET", "requests")).json()) as RecordedRequest[];
+      assert.deepEqual(recorded, [
+        {
+          method: "GET",
+          path: "/fabrikam/_apis/projects",
+          query: { "api-version": "7.1", $top: "1" },
+          status: 200,
+          auth: "basic",
+        },
+        { method: "GET", path: "/fabrikam/_apis/projects", query: {}, status: 401, auth: "none" },
+      ]);
+      assert.equal((await control("DELETE", "requests")).status, 204);
+      assert.deepEqual(await (await control("GET", "requests")).json(), []);
+      assert.equal(emu.requests.length, 0);
+    });
+
+    it("reads and replaces the world, refusing an invalid one with the field named", async () => {
+      const current = (await (await control("GET", "world")).json()) as World;
+      assert.equal(current.organization, "fabrikam");
+      const replacement = { ...clone(fixture), organization: "contoso" };
+      assert.equal((await control("PUT", "world", replacement)).status, 200);
+      assert.equal(emu.world.organization, "contoso");
+      assert.equal((await get("/contoso/_apis/projects?api-version=7.1")).status, 200);
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 404);
+      const refused = await control("PUT", "world", {
+        ...clone(fixture),
+        projects: [{ name: "x", sourceControlType: "svn" }],
+      });
+      assert.equal(refused.status, 400);
+      assert.match(
+        ((await refused.json()) as Json).message as string,
+        /projects\[0\]\.sourceControlType/,
+      );
+      assert.equal(emu.world.organization, "contoso", "a refused world changes nothing");
+    });
+  });
+
+  describe("command line", () => {
+    const tsx = resolve(__dirname, "..", "node_modules", ".bin", "tsx");
+    const cli = join(__dirname, "emulator", "cli.ts");
+
+    function run(args: string[]): {
+      child: ReturnType<typeof spawn>;
+      firstLine: Promise<string>;
+      exit: Promise<number | null>;
+      stderr: () => string;
+    } {
+      const child = spawn(process.execPath, [tsx, cli, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+      const firstLine = new Promise<string>((done, fail) => {
+        child.stdout?.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString("utf8");
+          if (stdout.includes("\n")) {
+            done(stdout.slice(0, stdout.indexOf("\n")));
+          }
+        });
+        void exit.then((code) =>
+          fail(new Error(`exited ${code} before printing; stderr: ${stderr}`)),
+        );
+      });
+      return { child, firstLine, exit, stderr: () => stderr };
+    }
+
+    it("prints the URL as its first line, serves the fixture, logs requests and exits on SIGTERM", async () => {
+      const proc = run(["--port", "0", "--fixture", FIXTURE, "--page-size", "3"]);
+      try {
+        const line = await proc.firstLine;
+        assert.match(line, /^listening on http:\/\/127\.0\.0\.1:\d+$/);
+        const url = line.slice("listening on ".length);
+        const answer = await fetch(`${url}/fabrikam/_apis/userentitlements?api-version=7.1`, {
+          headers: { Authorization: BASIC },
+        });
+        const body = (await answer.json()) as Json;
+        assert.equal((body.items as Json[]).length, 3);
+        assert.equal(body.totalCount, 9);
+      } finally {
+        proc.child.kill("SIGTERM");
+      }
+      assert.equal(await proc.exit, 0);
+      assert.match(
+        proc.stderr(),
+        /GET \/fabrikam\/_apis\/userentitlements\?api-version=7\.1 -> 200/,
+      );
+    });
+
+    it("exits with code 2 naming the file and field of a bad fixture", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "emulator-cli-"));
+      try {
+        const bad = join(dir, "world.json");
+        writeFileSync(
+          bad,
+          JSON.stringify({ ...fixture, tenant: { ...fixture.tenant, id: "nope" } }),
+        );
+        const proc = run(["--port", "0", "--fixture", bad]);
+        proc.firstLine.catch(() => undefined); // it never prints one
+        assert.equal(await proc.exit, 2);
+        assert.ok(proc.stderr().includes(bad), proc.stderr());
+        assert.match(proc.stderr(), /tenant\.id must be a tenant GUID/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

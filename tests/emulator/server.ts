@@ -1,0 +1,1457 @@
+/**
+ * An Azure DevOps emulator: a real HTTP server on loopback that answers the REST calls the program
+ * makes (DOMAIN §2), from a `World` fixture, with Microsoft's response and error shapes.
+ *
+ * All Azure DevOps hosts (dev.azure.com, vssps.dev.azure.com, vsaex.dev.azure.com,
+ * app.vssps.visualstudio.com) are collapsed into one base URL; the paths are the real ones, so the
+ * program only rewrites the origin. Tests can inject faults (throttling, errors, latency) and read
+ * back every request, in-process or over the `/_emulator/*` control endpoints.
+ */
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  defaultUserId,
+  deterministicGuid,
+  isOnTenantDomain,
+  normalizeWorld,
+  validateWorld,
+  type License,
+  type NormalizedUser,
+  type NormalizedWorld,
+  type World,
+  type WorldUser,
+} from "./world";
+
+export interface EmulatorOptions {
+  /** The world to serve. It is validated and copied: the emulator never mutates the caller's object. */
+  world: World;
+  /** TCP port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
+  /** Page size of user entitlements and graph users; default 100. Projects page with `$top`. */
+  pageSize?: number;
+  /** Called once per recorded request, after it is answered (the CLI logs with it). */
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+export interface FaultRule {
+  /** HTTP method to match, case-insensitive; default any. */
+  method?: string;
+  /** A string matches as a case-insensitive substring of the decoded path (no query string). */
+  path: string | RegExp;
+  /** Status to answer with, e.g. 429, 500, 503. Without it (and without `body`) the request then
+   * proceeds normally, so a rule with only `delayMs` models latency. */
+  status?: number;
+  /** Seconds, sent as `Retry-After`; 429 answers send 1 when unset. */
+  retryAfter?: number;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** JSON body to answer with instead of the default error body; with no `status`, HTTP 200. */
+  body?: unknown;
+  /** How many matching requests the rule hits; default 1; `Infinity` allowed. */
+  times?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Decoded path, without the query string. */
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  /** Which Authorization scheme the request carried (not whether it was accepted). */
+  auth: "basic" | "bearer" | "none";
+}
+
+export interface Emulator {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** Live state: the requests change it, tests may edit it in place; assigning validates a copy. */
+  world: World;
+  /** Every non-control request, in order of completion; cleared in place by `resetRequests`. */
+  requests: RecordedRequest[];
+  injectFault(rule: FaultRule): void;
+  clearFaults(): void;
+  resetRequests(): void;
+  close(): Promise<void>;
+}
+
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+/** What the user entitlements API reports for a user who never signed in. */
+const NEVER = "0001-01-01T00:00:00Z";
+/** Fixed timestamps keep answers reproducible run to run. */
+const FIXED_TIME = "2019-06-01T00:00:00Z";
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Azure DevOps Services answers api-versions up to 7.2 today; higher ones are "out of range". */
+const LATEST_API_VERSION: Version = [7, 2];
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LICENSES: readonly License[] = ["express", "stakeholder", "advanced", "none"];
+/** `licenseDisplayName` as the portal shows it ("express" is Basic, DOMAIN §2). */
+const LICENSE_DISPLAY_NAME: Record<License, string> = {
+  express: "Basic",
+  stakeholder: "Stakeholder",
+  advanced: "Basic + Test Plans",
+  none: "No access",
+};
+/** License ids accepted by the `licenseId` clause of `$filter` (memberEntitlementManagement-7.1.json). */
+const LICENSE_ID: Record<License, string> = {
+  express: "Account-Express",
+  stakeholder: "Account-Stakeholder",
+  advanced: "Account-Advanced",
+  none: "Account-None",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft's error shape. Every Azure DevOps REST error carries a serialized .NET exception:
+// `{"$id":"1","innerException":null,"message","typeName","typeKey","errorCode":0,"eventId":3000}`.
+// The type names below are the ones the service is known to send where public; the rest [?] are
+// plausible stand-ins, kept in this one table so they can be corrected in one place.
+
+interface VssErrorType {
+  typeName: string;
+  typeKey: string;
+}
+
+function vssType(namespace: string, typeKey: string, assembly: string = namespace): VssErrorType {
+  return { typeName: `${namespace}.${typeKey}, ${assembly}`, typeKey };
+}
+
+const WEBAPI = "Microsoft.VisualStudio.Services.WebApi";
+const FRAMEWORK = "Microsoft.TeamFoundation.Framework.Server";
+const CORE = "Microsoft.TeamFoundation.Core.WebApi";
+const MEM = "Microsoft.VisualStudio.Services.MemberEntitlementManagement.WebApi";
+
+const ERRORS = {
+  unauthorized: vssType(FRAMEWORK, "UnauthorizedRequestException"),
+  versionNotSpecified: vssType(WEBAPI, "VssVersionNotSpecifiedException"),
+  invalidVersion: vssType(WEBAPI, "VssInvalidApiVersionException"),
+  versionOutOfRange: vssType(WEBAPI, "VssVersionOutOfRangeException"),
+  previewRequired: vssType(WEBAPI, "VssInvalidPreviewVersionException"),
+  invalidArgument: vssType(
+    "Microsoft.VisualStudio.Services.Common",
+    "InvalidArgumentValueException",
+  ),
+  // [?] no public sample of an unknown-organization or unknown-route body.
+  organizationNotFound: vssType(FRAMEWORK, "HostDoesNotExistException"),
+  routeNotFound: vssType(WEBAPI, "VssResourceNotFoundException"),
+  memberNotFound: vssType(MEM, "MemberNotFoundException"),
+  graphSubjectNotFound: vssType(
+    "Microsoft.VisualStudio.Services.Graph",
+    "GraphSubjectNotFoundException",
+    WEBAPI,
+  ),
+  projectNotFoundByName: vssType(CORE, "ProjectDoesNotExistWithNameException"),
+  projectNotFound: vssType(CORE, "ProjectDoesNotExistException"),
+  profileNotFound: vssType(
+    "Microsoft.VisualStudio.Services.Profile",
+    "ProfileNotFoundException",
+    WEBAPI,
+  ),
+  requestBlocked: vssType(FRAMEWORK, "RequestBlockedException"),
+  requestTooLarge: vssType(WEBAPI, "VssRequestContentTooLargeException"),
+  serviceError: vssType(WEBAPI, "VssServiceException"),
+} as const;
+
+function vssErrorBody(type: VssErrorType, message: string): Record<string, unknown> {
+  return {
+    $id: "1",
+    innerException: null,
+    message,
+    typeName: type.typeName,
+    typeKey: type.typeKey,
+    errorCode: 0,
+    eventId: 3000,
+  };
+}
+
+type Headers = Record<string, string | string[]>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: VssErrorType,
+    message: string,
+    readonly headers: Headers = {},
+  ) {
+    super(message);
+  }
+}
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, ERRORS.invalidArgument, message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing.
+
+interface Reply {
+  status: number;
+  /** JSON body; undefined = no body. */
+  body?: unknown;
+  headers?: Headers;
+}
+
+interface Context {
+  method: string;
+  /** Decoded path segments. */
+  segments: string[];
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** Set once the request is authenticated. */
+  token?: string;
+}
+
+/** `[major, minor]` */
+type Version = [number, number];
+
+interface Route {
+  method: string;
+  /** Segments; `{name}` captures one segment. Literals match case-insensitively, as Azure DevOps does. */
+  pattern: string[];
+  auth: boolean;
+  /**
+   * null: no api-version needed (discovery). Otherwise the highest version the resource has
+   * released: a higher version without "-preview" is refused, as the service refuses it; undefined
+   * accepts any well-formed version up to the latest.
+   */
+  apiVersion: { released?: Version } | null;
+  handle(ctx: Context): Reply;
+}
+
+function route(
+  method: string,
+  path: string,
+  auth: boolean,
+  apiVersion: Route["apiVersion"],
+  handle: Route["handle"],
+): Route {
+  return { method, pattern: path.split("/").filter((s) => s !== ""), auth, apiVersion, handle };
+}
+
+function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) {
+    return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i];
+    if (p.startsWith("{") && p.endsWith("}")) {
+      params[p.slice(1, -1)] = segments[i];
+    } else if (p.toLowerCase() !== segments[i].toLowerCase()) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** Query parameter names are case-insensitive on Azure DevOps (`continuationtoken` works). */
+function queryParam(query: URLSearchParams, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of query) {
+    if (key.toLowerCase() === wanted) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function compareVersions(a: Version, b: Version): number {
+  return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1];
+}
+
+/**
+ * The api-version may come as a query parameter or in the Accept header
+ * (`application/json;api-version=7.1`), which is how Microsoft's own Node client sends it
+ * (azure-devops-node-api ClientApiBase.createAcceptHeader).
+ */
+function checkApiVersion(ctx: Context, released: Version | undefined): void {
+  const fromQuery = queryParam(ctx.query, "api-version");
+  const fromAccept = /api-version\s*=\s*([^;,\s]+)/i.exec(ctx.headers.accept ?? "")?.[1];
+  const version = fromQuery !== undefined && fromQuery !== "" ? fromQuery : fromAccept;
+  if (version === undefined || version === "") {
+    throw new HttpError(
+      400,
+      ERRORS.versionNotSpecified,
+      `No api-version was supplied for the "${ctx.method}" request. The version must be supplied either as part of ` +
+        `the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`,
+    );
+  }
+  const match = /^(\d+)\.(\d+)(-preview(\.\d+)?)?$/i.exec(version);
+  if (match === null) {
+    throw new HttpError(
+      400,
+      ERRORS.invalidVersion,
+      `The api-version '${version}' is not valid: expected {major}.{minor}[-preview[.{resourceVersion}]], e.g. 7.1 or 7.1-preview.1.`,
+    );
+  }
+  const requested: Version = [Number(match[1]), Number(match[2])];
+  if (
+    compareVersions(requested, [1, 0]) < 0 ||
+    compareVersions(requested, LATEST_API_VERSION) > 0
+  ) {
+    throw new HttpError(
+      400,
+      ERRORS.versionOutOfRange,
+      `The requested REST API version of ${match[1]}.${match[2]} is out of range for this server. ` +
+        `The latest REST API version for this server is ${LATEST_API_VERSION.join(".")}.`,
+    );
+  }
+  if (
+    match[3] === undefined &&
+    released !== undefined &&
+    compareVersions(requested, released) > 0
+  ) {
+    throw new HttpError(
+      400,
+      ERRORS.previewRequired,
+      `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied ` +
+        `in the api-version for such requests. For example: "${version}-preview"`,
+    );
+  }
+}
+
+interface Credentials {
+  scheme: RecordedRequest["auth"];
+  token?: string;
+}
+
+/** Basic with any user and the token as password (a PAT), or Bearer (an Entra token), DOMAIN §2 Auth. */
+function readCredentials(headers: IncomingHttpHeaders): Credentials {
+  const header = headers.authorization;
+  if (header === undefined) {
+    return { scheme: "none" };
+  }
+  const [scheme, ...rest] = header.trim().split(/\s+/);
+  const value = rest.join(" ");
+  if (scheme.toLowerCase() === "basic") {
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    const token = colon < 0 ? "" : decoded.slice(colon + 1);
+    return token === "" ? { scheme: "basic" } : { scheme: "basic", token };
+  }
+  if (scheme.toLowerCase() === "bearer") {
+    return value === "" ? { scheme: "bearer" } : { scheme: "bearer", token: value };
+  }
+  return { scheme: "none" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging. Tokens are opaque to clients; this one is base64 of "<listing>:<offset>". Standard
+// base64 (with '+', '/', '=') on purpose: a client that forgets to URL-encode it breaks here too.
+
+function encodeToken(listing: string, offset: number): string {
+  return Buffer.from(`${listing}:${offset}`, "utf8").toString("base64");
+}
+
+function decodeToken(token: string | undefined, listing: string): number {
+  if (token === undefined || token === "") {
+    return 0;
+  }
+  const match = /^([a-z]+):(\d+)$/.exec(Buffer.from(token, "base64").toString("utf8"));
+  if (match === null || match[1] !== listing) {
+    throw badRequest(`The continuation token '${token}' is not valid for this request.`);
+  }
+  return Number(match[2]);
+}
+
+/** Graph and project lists page through a response header; absent on the last page. */
+function continuationHeader(token: string | undefined): Headers {
+  return token === undefined ? {} : { "X-MS-ContinuationToken": token };
+}
+
+function positiveInteger(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined || value === "") {
+    return fallback;
+  }
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw badRequest(
+      `The value '${value}' of query parameter ${name} is not valid: expected an integer >= ${min}.`,
+    );
+  }
+  return Number(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources.
+
+function msaPuid(principalName: string): string {
+  // MSA origin ids are 16-hex-digit PUIDs, not GUIDs.
+  return deterministicGuid(`msa-puid:${principalName.toLowerCase()}`)
+    .replace(/-/g, "")
+    .slice(0, 16)
+    .toUpperCase();
+}
+
+function descriptorOf(user: NormalizedUser): string {
+  return `${user.origin}.${Buffer.from(user.id, "utf8").toString("base64url")}`;
+}
+
+function graphUser(
+  view: NormalizedWorld,
+  user: NormalizedUser,
+  base: string,
+): Record<string, unknown> {
+  const descriptor = descriptorOf(user);
+  const common = {
+    subjectKind: "user",
+    domain: user.origin === "msa" ? "Windows Live ID" : (view.tenantId ?? view.tenant.id),
+    principalName: user.principalName,
+    mailAddress: user.mailAddress,
+    origin: user.origin,
+    displayName: user.displayName,
+    url: `${base}/${view.organization}/_apis/Graph/Users/${descriptor}`,
+    descriptor,
+  };
+  if (user.origin === "msa") {
+    return { ...common, originId: msaPuid(user.principalName) };
+  }
+  // An Entra-backed user carries its tenant object id and whether it is a member or a guest there.
+  const name = user.principalName.toLowerCase();
+  const inTenant = view.tenant.users.find(
+    (t) => t.userPrincipalName.toLowerCase() === name || t.mail?.toLowerCase() === name,
+  );
+  return {
+    ...common,
+    originId: inTenant?.objectId ?? deterministicGuid(`aad-object:${name}`),
+    metaType:
+      inTenant !== undefined
+        ? inTenant.userType.toLowerCase()
+        : isOnTenantDomain(view, name)
+          ? "member"
+          : "guest",
+    directoryAlias: user.principalName.slice(0, user.principalName.indexOf("@")),
+    isDeletedInOrigin: false,
+  };
+}
+
+function userEntitlement(
+  view: NormalizedWorld,
+  user: NormalizedUser,
+  base: string,
+): Record<string, unknown> {
+  return {
+    id: user.id,
+    user: graphUser(view, user, base),
+    accessLevel: {
+      licensingSource: "account",
+      accountLicenseType: user.license,
+      msdnLicenseType: "none",
+      licenseDisplayName: LICENSE_DISPLAY_NAME[user.license],
+      status: user.status,
+      statusMessage: "",
+      assignmentSource: "unknown",
+    },
+    lastAccessedDate: user.lastAccessedDate ?? NEVER,
+    dateCreated: user.dateCreated,
+    projectEntitlements: [],
+    extensions: [],
+    groupAssignments: [],
+  };
+}
+
+/**
+ * `$filter` of User Entitlements_Search (memberEntitlementManagement-7.1.json): equality clauses on
+ * name, licenseId, licenseStatus and userType, joined by `and`. The service also takes `or` and
+ * parentheses; the emulator refuses `or` with a 400 saying so, rather than answer wrongly.
+ */
+function entitlementFilter(
+  filter: string,
+  view: NormalizedWorld,
+): (user: NormalizedUser) => boolean {
+  const clause = /\s*\(?\s*([A-Za-z]+)\s+eq\s+'((?:[^']|'')*)'\s*\)?\s*/y;
+  const conjunction = /and\s+/iy;
+  const tests: Array<(user: NormalizedUser) => boolean> = [];
+  let pos = 0;
+  for (;;) {
+    clause.lastIndex = pos;
+    const match = clause.exec(filter);
+    if (match === null) {
+      throw badRequest(
+        `The $filter '${filter}' cannot be parsed at position ${pos}: expected <field> eq '<value>' ` +
+          `(the emulator supports clauses joined by 'and', not 'or').`,
+      );
+    }
+    pos = clause.lastIndex;
+    const field = match[1].toLowerCase();
+    const value = match[2].replace(/''/g, "'").toLowerCase();
+    switch (field) {
+      case "name":
+        tests.push((u) =>
+          [u.principalName, u.displayName, u.mailAddress].some((s) =>
+            s.toLowerCase().includes(value),
+          ),
+        );
+        break;
+      case "licenseid":
+        tests.push((u) => LICENSE_ID[u.license].toLowerCase() === value);
+        break;
+      case "licensestatus":
+        tests.push((u) => u.status === value);
+        break;
+      case "usertype":
+        if (value !== "member" && value !== "guest") {
+          throw badRequest(
+            `The $filter value '${match[2]}' of userType is not valid: expected 'member' or 'guest'.`,
+          );
+        }
+        // [?] The service's classification in an MSA-backed organization is unconfirmed. The
+        // emulator calls a user a guest when its address is not on one of the tenant's domains,
+        // whatever its origin, which is what the program means by "external".
+        tests.push((u) => isOnTenantDomain(view, u.principalName) === (value === "member"));
+        break;
+      default:
+        throw badRequest(
+          `The $filter field '${match[1]}' is not supported. Valid fields: licenseId, licenseStatus, userType, name.`,
+        );
+    }
+    if (pos >= filter.length) {
+      break;
+    }
+    conjunction.lastIndex = pos;
+    if (conjunction.exec(filter) === null) {
+      throw badRequest(
+        `The $filter '${filter}' cannot be parsed at position ${pos}: expected 'and' (the emulator does not support 'or').`,
+      );
+    }
+    pos = conjunction.lastIndex;
+  }
+  return (user) => tests.every((t) => t(user));
+}
+
+/** `$orderBy`: "name", "dateCreated" or "lastAccessed", then optional "asc" / "desc". */
+function entitlementOrder(orderBy: string): (a: NormalizedUser, b: NormalizedUser) => number {
+  const match = /^\s*(name|dateCreated|lastAccessed)(?:\s+(asc|desc))?\s*$/i.exec(orderBy);
+  if (match === null) {
+    throw badRequest(
+      `The $orderBy '${orderBy}' is not valid. Valid properties: dateCreated, lastAccessed, name; then asc or desc.`,
+    );
+  }
+  const key = (u: NormalizedUser): string => {
+    switch (match[1].toLowerCase()) {
+      case "name":
+        return u.displayName.toLowerCase();
+      case "datecreated":
+        return new Date(u.dateCreated).toISOString();
+      default:
+        return u.lastAccessedDate === undefined ? "" : new Date(u.lastAccessedDate).toISOString();
+    }
+  };
+  const sign = match[2]?.toLowerCase() === "desc" ? -1 : 1;
+  return (a, b) => sign * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+interface AddFailure {
+  key: string;
+  value: string;
+}
+
+/** DOMAIN §2: entitlement adds that fail for business reasons answer HTTP 200 with isSuccess:false. */
+function addFailure(failure: AddFailure): Reply {
+  return {
+    status: 200,
+    body: {
+      isSuccess: false,
+      userEntitlement: null,
+      operationResult: { isSuccess: false, errors: [failure], userId: ZERO_GUID, result: null },
+    },
+  };
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+// Discovery tables answered to `OPTIONS /_apis/{area}` (azure-devops-node-api VsoClient
+// beginGetAreaLocations). The versions let the client's autoNegotiateApiVersion keep the versions it
+// asks for: Location "7.2-preview.1", core projects "7.2-preview.4", Profile "3.2-preview.3".
+const LOCATION_AREA = {
+  id: "e81700f7-3be2-46de-8624-2eb35882fcaa",
+  area: "Location",
+  resourceName: "resourceAreas",
+  routeTemplate: "_apis/{resource}/{areaId}",
+  resourceVersion: 1,
+  minVersion: "3.2",
+  maxVersion: "7.2",
+  releasedVersion: "0.0",
+};
+const CORE_PROJECTS = {
+  id: "603fe2ac-9723-48b9-88ad-09305aa6c6e1",
+  area: "core",
+  resourceName: "projects",
+  routeTemplate: "_apis/{resource}/{*projectId}",
+  resourceVersion: 4,
+  minVersion: "1.0",
+  maxVersion: "7.2",
+  releasedVersion: "7.1",
+};
+const PROFILE_PROFILES = {
+  id: "f83735dc-483f-4238-a291-d45f6080a9af",
+  area: "Profile",
+  resourceName: "profiles",
+  routeTemplate: "_apis/{area}/{resource}/{id}",
+  resourceVersion: 3,
+  minVersion: "3.0",
+  maxVersion: "7.2",
+  releasedVersion: "0.0",
+};
+const ROOT_AREAS: Record<string, object[]> = {
+  location: [LOCATION_AREA],
+  profile: [PROFILE_PROFILES],
+};
+const ORG_AREAS: Record<string, object[]> = { location: [LOCATION_AREA], core: [CORE_PROJECTS] };
+
+function locations(areas: Record<string, object[]>, area: string): Reply {
+  const value = areas[area.toLowerCase()];
+  if (value === undefined) {
+    throw new HttpError(
+      404,
+      ERRORS.routeNotFound,
+      `The emulator serves no resource locations for area '${area}'.`,
+    );
+  }
+  return { status: 200, body: { count: value.length, value } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// State, faults, control.
+
+interface ActiveFault {
+  rule: FaultRule;
+  remaining: number;
+}
+
+interface State {
+  world: World;
+  pageSize: number;
+  url: string;
+  faults: ActiveFault[];
+  requests: RecordedRequest[];
+  onRequest?: (request: RecordedRequest) => void;
+  pendingDelays: Set<{ timer: NodeJS.Timeout; resolve: () => void }>;
+}
+
+function checkFaultRule(rule: FaultRule): FaultRule {
+  if (typeof rule.path !== "string" && !(rule.path instanceof RegExp)) {
+    throw new Error("fault rule: path must be a string or a RegExp");
+  }
+  if (rule.method !== undefined && (typeof rule.method !== "string" || rule.method === "")) {
+    throw new Error("fault rule: method must be a non-empty string");
+  }
+  if (
+    rule.status !== undefined &&
+    (!Number.isInteger(rule.status) || rule.status < 200 || rule.status > 599)
+  ) {
+    throw new Error(
+      `fault rule: status must be an HTTP status 200-599 (got ${String(rule.status)})`,
+    );
+  }
+  for (const key of ["retryAfter", "delayMs"] as const) {
+    const value = rule[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    ) {
+      throw new Error(`fault rule: ${key} must be a finite number >= 0 (got ${String(value)})`);
+    }
+  }
+  const times = rule.times ?? 1;
+  if (
+    typeof times !== "number" ||
+    !(times === Infinity || (Number.isInteger(times) && times >= 1))
+  ) {
+    throw new Error(
+      `fault rule: times must be an integer >= 1 or Infinity (got ${String(rule.times)})`,
+    );
+  }
+  return { ...rule, times };
+}
+
+/** The JSON form of a rule (control endpoint): `path` as a string, or `pathRegex` (+ `flags`). */
+function faultRuleFromJson(raw: unknown): FaultRule {
+  const o = asObject(raw);
+  if (o === undefined) {
+    throw new Error("fault rule: body must be a JSON object");
+  }
+  const known = [
+    "method",
+    "path",
+    "pathRegex",
+    "flags",
+    "status",
+    "retryAfter",
+    "delayMs",
+    "body",
+    "times",
+  ];
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new Error(
+      `fault rule: unknown field(s) ${unknown.join(", ")}; allowed: ${known.join(", ")}`,
+    );
+  }
+  let path: string | RegExp;
+  if (typeof o.pathRegex === "string") {
+    try {
+      path = new RegExp(o.pathRegex, typeof o.flags === "string" ? o.flags : "");
+    } catch (err) {
+      throw new Error(
+        `fault rule: pathRegex is not a valid regular expression: ${(err as Error).message}`,
+      );
+    }
+  } else if (typeof o.path === "string") {
+    path = o.path;
+  } else {
+    throw new Error(
+      'fault rule: give "path" (substring) or "pathRegex" (regular expression) as a string',
+    );
+  }
+  // JSON has no Infinity: accept the string "Infinity".
+  const times = o.times === "Infinity" ? Infinity : o.times;
+  return checkFaultRule({
+    method: o.method as string | undefined,
+    path,
+    status: o.status as number | undefined,
+    retryAfter: o.retryAfter as number | undefined,
+    delayMs: o.delayMs as number | undefined,
+    body: o.body,
+    times: times as number | undefined,
+  });
+}
+
+function faultRuleToJson(fault: ActiveFault): Record<string, unknown> {
+  const { method, path, status, retryAfter, delayMs, body } = fault.rule;
+  return {
+    method,
+    ...(path instanceof RegExp ? { pathRegex: path.source, flags: path.flags } : { path }),
+    status,
+    retryAfter,
+    delayMs,
+    body,
+    remaining: fault.remaining === Infinity ? "Infinity" : fault.remaining,
+  };
+}
+
+function takeFault(state: State, method: string, path: string): FaultRule | undefined {
+  const index = state.faults.findIndex(({ rule }) => {
+    if (rule.method !== undefined && rule.method.toUpperCase() !== method) {
+      return false;
+    }
+    if (rule.path instanceof RegExp) {
+      rule.path.lastIndex = 0; // a /g or /y regex is stateful across test() calls
+      return rule.path.test(path);
+    }
+    return path.toLowerCase().includes(rule.path.toLowerCase());
+  });
+  if (index < 0) {
+    return undefined;
+  }
+  const fault = state.faults[index];
+  fault.remaining -= 1;
+  if (fault.remaining <= 0) {
+    state.faults.splice(index, 1);
+  }
+  return fault.rule;
+}
+
+/** Headers of a throttled answer (DOMAIN §2 rate limits; Microsoft "Rate and usage limits"). */
+function rateLimitHeaders(retryAfter: number): Headers {
+  return {
+    "Retry-After": String(retryAfter),
+    "X-RateLimit-Resource": "Core",
+    "X-RateLimit-Delay": retryAfter.toFixed(3),
+    "X-RateLimit-Limit": "200",
+    "X-RateLimit-Remaining": "0",
+    "X-RateLimit-Reset": String(Math.ceil(Date.now() / 1000) + retryAfter),
+  };
+}
+
+function faultReply(rule: FaultRule): Reply | undefined {
+  if (rule.status === undefined && rule.body === undefined) {
+    return undefined;
+  }
+  const status = rule.status ?? 200;
+  let headers: Headers = {};
+  if (status === 429) {
+    headers = rateLimitHeaders(rule.retryAfter ?? 1);
+  } else if (rule.retryAfter !== undefined) {
+    headers["Retry-After"] = String(rule.retryAfter);
+  }
+  if (rule.body !== undefined) {
+    return { status, body: rule.body, headers };
+  }
+  if (status === 429) {
+    return {
+      status,
+      headers,
+      body: vssErrorBody(
+        ERRORS.requestBlocked,
+        "Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'.",
+      ),
+    };
+  }
+  if (status >= 400) {
+    return {
+      status,
+      headers,
+      body: vssErrorBody(
+        ERRORS.serviceError,
+        `Injected fault: the emulator answers ${status} to this request.`,
+      ),
+    };
+  }
+  return { status, headers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+/** Starts an emulator on 127.0.0.1. Close it with `close()` (tests: in an `after` hook). */
+export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const pageSize = opts.pageSize ?? 100;
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new Error(`startEmulator: pageSize must be an integer >= 1 (got ${pageSize})`);
+  }
+  const state: State = {
+    world: validateWorld(opts.world),
+    pageSize,
+    url: "",
+    faults: [],
+    requests: [],
+    onRequest: opts.onRequest,
+    pendingDelays: new Set(),
+  };
+  const routes = buildRoutes(state);
+
+  const server = createServer((req, res) => {
+    handle(state, routes, req, res).catch((err: unknown) => {
+      // Only reached if writing the answer itself failed; the socket is likely gone.
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end(String(err));
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  state.url = `http://127.0.0.1:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: state.url,
+    get world(): World {
+      return state.world;
+    },
+    set world(world: World) {
+      state.world = validateWorld(world);
+    },
+    requests: state.requests,
+    injectFault(rule: FaultRule): void {
+      const checked = checkFaultRule(rule);
+      state.faults.push({ rule: checked, remaining: checked.times ?? 1 });
+    },
+    clearFaults(): void {
+      state.faults.length = 0;
+    },
+    resetRequests(): void {
+      state.requests.length = 0;
+    },
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve, reject) => {
+        for (const pending of state.pendingDelays) {
+          clearTimeout(pending.timer);
+          pending.resolve();
+        }
+        state.pendingDelays.clear();
+        server.close((err) => (err ? reject(err) : resolve()));
+        // fetch keeps connections alive; without this, close() waits for them to time out.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function delay(state: State, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const pending = {
+      timer: setTimeout(() => {
+        state.pendingDelays.delete(pending);
+        resolve();
+      }, ms),
+      resolve,
+    };
+    state.pendingDelays.add(pending);
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) {
+      return undefined;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Headers = { ...reply.headers };
+  let payload: Buffer | undefined;
+  if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
+    payload = Buffer.from(JSON.stringify(reply.body), "utf8");
+    headers["Content-Type"] = JSON_CONTENT_TYPE;
+  }
+  headers["Content-Length"] = String(payload?.length ?? 0);
+  res.writeHead(reply.status, headers);
+  res.end(payload);
+}
+
+async function handle(
+  state: State,
+  routes: Route[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = new URL(req.url ?? "/", "http://emulator.invalid");
+  let segments: string[];
+  try {
+    segments = url.pathname
+      .split("/")
+      .filter((s) => s !== "")
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    send(res, {
+      status: 400,
+      body: vssErrorBody(ERRORS.invalidArgument, "The request path is not valid URL encoding."),
+    });
+    return;
+  }
+  const path = `/${segments.join("/")}`;
+  const body = await readBody(req);
+
+  if (segments[0]?.toLowerCase() === "_emulator") {
+    send(res, control(state, method, segments.slice(1), body));
+    return;
+  }
+
+  const credentials = readCredentials(req.headers);
+  const record = (reply: Reply): void => {
+    const recorded: RecordedRequest = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      status: reply.status,
+      auth: credentials.scheme,
+    };
+    state.requests.push(recorded);
+    state.onRequest?.(recorded);
+    send(res, reply);
+  };
+
+  const fault = takeFault(state, method, path);
+  if (fault?.delayMs !== undefined && fault.delayMs > 0) {
+    await delay(state, fault.delayMs);
+  }
+  const faulted = fault === undefined ? undefined : faultReply(fault);
+  if (faulted !== undefined) {
+    record(faulted);
+    return;
+  }
+  if (body === undefined) {
+    record({
+      status: 413,
+      body: vssErrorBody(
+        ERRORS.requestTooLarge,
+        `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+      ),
+    });
+    return;
+  }
+
+  const ctx: Context = {
+    method,
+    segments,
+    params: {},
+    query: url.searchParams,
+    headers: req.headers,
+    body,
+  };
+  try {
+    record(dispatch(state, routes, ctx, credentials));
+  } catch (err) {
+    if (err instanceof HttpError) {
+      record({
+        status: err.status,
+        headers: err.headers,
+        body: vssErrorBody(err.type, err.message),
+      });
+    } else {
+      record({
+        status: 500,
+        body: vssErrorBody(ERRORS.serviceError, `Emulator error: ${(err as Error).message}`),
+      });
+    }
+  }
+}
+
+function dispatch(state: State, routes: Route[], ctx: Context, credentials: Credentials): Reply {
+  let pathMatched = false;
+  for (const r of routes) {
+    const params = matchPattern(r.pattern, ctx.segments);
+    if (params === undefined) {
+      continue;
+    }
+    pathMatched = true;
+    if (r.method !== ctx.method) {
+      continue;
+    }
+    ctx.params = params;
+    if (
+      params.org !== undefined &&
+      params.org.toLowerCase() !== state.world.organization.toLowerCase()
+    ) {
+      throw new HttpError(
+        404,
+        ERRORS.organizationNotFound,
+        `The organization '${params.org}' does not exist (this emulator serves '${state.world.organization}').`,
+      );
+    }
+    if (r.auth) {
+      authenticate(state, ctx, credentials);
+    }
+    if (r.apiVersion !== null) {
+      checkApiVersion(ctx, r.apiVersion.released);
+    }
+    return r.handle(ctx);
+  }
+  throw new HttpError(
+    404,
+    ERRORS.routeNotFound,
+    pathMatched
+      ? `The emulator does not serve ${ctx.method} on /${ctx.segments.join("/")}.`
+      : `The resource /${ctx.segments.join("/")} cannot be found.`,
+  );
+}
+
+function authenticate(state: State, ctx: Context, credentials: Credentials): void {
+  const tokens = state.world.tokens;
+  const known =
+    credentials.token !== undefined &&
+    (tokens === undefined || Object.prototype.hasOwnProperty.call(tokens, credentials.token));
+  if (!known) {
+    const tenant = state.world.tenantId ?? "common";
+    throw new HttpError(
+      401,
+      ERRORS.unauthorized,
+      credentials.token === undefined
+        ? "TF400813: Resource not available for anonymous access. Client authentication required."
+        : "TF400813: The user is not authorized to access this resource.",
+      {
+        "WWW-Authenticate": [
+          `Bearer authorization_uri=https://login.microsoftonline.com/${tenant}`,
+          `Basic realm="${state.url}/"`,
+        ],
+      },
+    );
+  }
+  ctx.token = credentials.token;
+}
+
+function control(
+  state: State,
+  method: string,
+  segments: string[],
+  body: Buffer | undefined,
+): Reply {
+  const fail = (status: number, message: string): Reply => ({ status, body: { message } });
+  const json = (): unknown => {
+    if (body === undefined) {
+      throw new Error(`request body larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    return JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
+  };
+  const resource = `${method} ${segments.join("/").toLowerCase()}`;
+  try {
+    switch (resource) {
+      case "POST faults": {
+        const rule = faultRuleFromJson(json());
+        state.faults.push({ rule, remaining: rule.times ?? 1 });
+        return { status: 201, body: { pending: state.faults.length } };
+      }
+      case "GET faults":
+        return { status: 200, body: state.faults.map(faultRuleToJson) };
+      case "DELETE faults":
+        state.faults.length = 0;
+        return { status: 204 };
+      case "GET requests":
+        return { status: 200, body: state.requests };
+      case "DELETE requests":
+        state.requests.length = 0;
+        return { status: 204 };
+      case "GET world":
+        return { status: 200, body: state.world };
+      case "PUT world":
+        state.world = validateWorld(json());
+        return { status: 200, body: state.world };
+      default:
+        return fail(404, `no control endpoint ${method} /_emulator/${segments.join("/")}`);
+    }
+  } catch (err) {
+    return fail(400, (err as Error).message);
+  }
+}
+
+function buildRoutes(state: State): Route[] {
+  const view = (): NormalizedWorld => normalizeWorld(state.world);
+  const findUser = (id: string): NormalizedUser => {
+    if (!GUID.test(id)) {
+      throw badRequest(`The user id '${id}' is not a valid GUID.`);
+    }
+    const user = view().users.find((u) => u.id === id.toLowerCase());
+    if (user === undefined) {
+      throw new HttpError(
+        404,
+        ERRORS.memberNotFound,
+        `The member with id '${id}' could not be found in the organization.`,
+      );
+    }
+    return user;
+  };
+  const projectReference = (
+    w: NormalizedWorld,
+    p: NormalizedWorld["projects"][number],
+  ): Record<string, unknown> => ({
+    id: p.id,
+    name: p.name,
+    url: `${state.url}/${w.organization}/_apis/projects/${p.id}`,
+    state: "wellFormed",
+    revision: 1,
+    visibility: "private",
+    lastUpdateTime: FIXED_TIME,
+  });
+  const released71: Version = [7, 1];
+
+  return [
+    // Which tenant is the organization on (DOMAIN §2 [obs]): unauthenticated.
+    route("HEAD", "/{org}", false, null, () => ({
+      status: 200,
+      headers: { "X-VSS-ResourceTenant": state.world.tenantId ?? ZERO_GUID },
+    })),
+    route("GET", "/{org}", false, null, () => ({
+      status: 200,
+      headers: { "X-VSS-ResourceTenant": state.world.tenantId ?? ZERO_GUID },
+    })),
+
+    // Discovery (DOMAIN §2, Microsoft's Node client). An empty resource-area list makes the client
+    // use the base URL for every area, as against an on-premises server.
+    route("GET", "/_apis/resourceAreas", false, null, () => ({
+      status: 200,
+      body: { count: 0, value: null },
+    })),
+    route("GET", "/{org}/_apis/resourceAreas", false, null, () => ({
+      status: 200,
+      body: { count: 0, value: null },
+    })),
+    route("OPTIONS", "/_apis/{area}", false, null, (ctx) => locations(ROOT_AREAS, ctx.params.area)),
+    route("OPTIONS", "/{org}/_apis/{area}", false, null, (ctx) =>
+      locations(ORG_AREAS, ctx.params.area),
+    ),
+
+    // User entitlements (memberEntitlementManagement-7.1.json, User Entitlements_*).
+    route("GET", "/{org}/_apis/userentitlements", true, { released: released71 }, (ctx) => {
+      const w = view();
+      let users = w.users;
+      const filter = queryParam(ctx.query, "$filter");
+      if (filter !== undefined && filter.trim() !== "") {
+        users = users.filter(entitlementFilter(filter, w));
+      }
+      const orderBy = queryParam(ctx.query, "$orderBy");
+      if (orderBy !== undefined && orderBy.trim() !== "") {
+        users = [...users].sort(entitlementOrder(orderBy));
+      }
+      const offset = decodeToken(queryParam(ctx.query, "continuationToken"), "entitlements");
+      const next = offset + state.pageSize;
+      return {
+        status: 200,
+        body: {
+          items: users.slice(offset, next).map((u) => userEntitlement(w, u, state.url)),
+          continuationToken: next < users.length ? encodeToken("entitlements", next) : null,
+          totalCount: users.length,
+        },
+      };
+    }),
+    route("GET", "/{org}/_apis/userentitlements/{id}", true, { released: released71 }, (ctx) => ({
+      status: 200,
+      body: userEntitlement(view(), findUser(ctx.params.id), state.url),
+    })),
+    route("DELETE", "/{org}/_apis/userentitlements/{id}", true, { released: released71 }, (ctx) => {
+      const user = findUser(ctx.params.id);
+      const index = view().users.findIndex((u) => u.id === user.id);
+      state.world.users.splice(index, 1);
+      return { status: 204 };
+    }),
+    route("POST", "/{org}/_apis/userentitlements", true, { released: released71 }, (ctx) =>
+      addUser(state, ctx),
+    ),
+
+    // Graph users (graph-7.1.json, Users_List / Users_Get): still preview, hence released 0.0.
+    route("GET", "/{org}/_apis/graph/users", true, { released: [0, 0] }, (ctx) => {
+      const w = view();
+      const types = (queryParam(ctx.query, "subjectTypes") ?? "")
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter((s) => s !== "");
+      const users = types.length === 0 ? w.users : w.users.filter((u) => types.includes(u.origin));
+      const offset = decodeToken(queryParam(ctx.query, "continuationToken"), "graph");
+      const next = offset + state.pageSize;
+      const page = users.slice(offset, next).map((u) => graphUser(w, u, state.url));
+      return {
+        status: 200,
+        body: { count: page.length, value: page },
+        headers: continuationHeader(next < users.length ? encodeToken("graph", next) : undefined),
+      };
+    }),
+    route("GET", "/{org}/_apis/graph/users/{descriptor}", true, { released: [0, 0] }, (ctx) => {
+      const w = view();
+      const user = w.users.find((u) => descriptorOf(u) === ctx.params.descriptor);
+      if (user === undefined) {
+        throw new HttpError(
+          404,
+          ERRORS.graphSubjectNotFound,
+          `VS860014: The graph subject with descriptor '${ctx.params.descriptor}' could not be found.`,
+        );
+      }
+      return { status: 200, body: graphUser(w, user, state.url) };
+    }),
+
+    // Projects (core-7.1.json, Projects_List / Projects_Get).
+    route("GET", "/{org}/_apis/projects", true, { released: released71 }, (ctx) => {
+      const w = view();
+      const top = positiveInteger(queryParam(ctx.query, "$top"), "$top", 100, 1);
+      // The list also answers an `X-MS-ContinuationToken` (the next skip) when more remain.
+      const skip = positiveInteger(
+        queryParam(ctx.query, "continuationToken") ?? queryParam(ctx.query, "$skip"),
+        "$skip",
+        0,
+        0,
+      );
+      const stateFilter = (queryParam(ctx.query, "stateFilter") ?? "wellFormed").toLowerCase();
+      const projects = stateFilter === "wellformed" || stateFilter === "all" ? w.projects : [];
+      const page = projects.slice(skip, skip + top).map((p) => projectReference(w, p));
+      return {
+        status: 200,
+        body: { count: page.length, value: page },
+        headers: continuationHeader(skip + top < projects.length ? String(skip + top) : undefined),
+      };
+    }),
+    route("GET", "/{org}/_apis/projects/{project}", true, { released: released71 }, (ctx) => {
+      const w = view();
+      const wanted = ctx.params.project.toLowerCase();
+      const byId = GUID.test(wanted);
+      const project = w.projects.find((p) =>
+        byId ? p.id === wanted : p.name.toLowerCase() === wanted,
+      );
+      if (project === undefined) {
+        throw byId
+          ? new HttpError(
+              404,
+              ERRORS.projectNotFound,
+              `VS800075: The project with id '${ctx.params.project}' does not exist, or you do not have permission to access it.`,
+            )
+          : new HttpError(
+              404,
+              ERRORS.projectNotFoundByName,
+              `TF200016: The following project does not exist: ${ctx.params.project}. Verify that the name of the ` +
+                `project is correct and that the project exists on the specified Azure DevOps Server.`,
+            );
+      }
+      const body: Record<string, unknown> = {
+        ...projectReference(w, project),
+        defaultTeam: {
+          id: deterministicGuid(`team:${project.id}`),
+          name: `${project.name} Team`,
+          url: `${state.url}/_apis/projects/${project.id}/teams/${deterministicGuid(`team:${project.id}`)}`,
+        },
+      };
+      if ((queryParam(ctx.query, "includeCapabilities") ?? "").toLowerCase() === "true") {
+        const git = project.sourceControlType === "Git";
+        body.capabilities = {
+          versioncontrol: {
+            sourceControlType: project.sourceControlType,
+            gitEnabled: git ? "True" : "False",
+            tfvcEnabled: git ? "False" : "True",
+          },
+          processTemplate: {
+            templateName: "Agile",
+            templateTypeId: "adcc42ab-9882-485e-a3ed-7678f01f66bc",
+          },
+        };
+      }
+      return { status: 200, body };
+    }),
+
+    // Organization owner and tenant (DOMAIN §2 [obs], undocumented; the Terraform provider's
+    // client_config reads it).
+    route("GET", "/{org}/_apis/Organization/Collections/Me", true, {}, () => {
+      const w = view();
+      const owner = w.users.find((u) => u.principalName.toLowerCase() === w.owner.toLowerCase());
+      return {
+        status: 200,
+        body: {
+          id: w.organizationId,
+          name: w.organization,
+          owner: owner?.id ?? defaultUserId(w.owner),
+          tenantId: w.tenantId ?? ZERO_GUID,
+          status: "enabled",
+        },
+      };
+    }),
+
+    // Who am I (DOMAIN §2): app.vssps.visualstudio.com, no organization in the path.
+    route("GET", "/_apis/profile/profiles/{id}", true, {}, (ctx) => {
+      const w = view();
+      const principal =
+        w.tokens !== undefined && ctx.token !== undefined ? w.tokens[ctx.token] : w.caller;
+      const user = w.users.find((u) => u.principalName.toLowerCase() === principal.toLowerCase());
+      const id = user?.id ?? defaultUserId(principal);
+      if (ctx.params.id.toLowerCase() !== "me" && ctx.params.id.toLowerCase() !== id) {
+        throw new HttpError(
+          404,
+          ERRORS.profileNotFound,
+          `The profile '${ctx.params.id}' could not be found.`,
+        );
+      }
+      return {
+        status: 200,
+        body: {
+          id,
+          displayName: user?.displayName ?? principal.slice(0, principal.indexOf("@")),
+          publicAlias: id,
+          emailAddress: principal,
+          coreRevision: 1,
+          timeStamp: FIXED_TIME,
+          revision: 1,
+        },
+      };
+    }),
+  ];
+}
+
+/** POST userentitlements: malformed requests are HTTP 400; refusals are HTTP 200 + isSuccess:false. */
+function addUser(state: State, ctx: Context): Reply {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(ctx.body.toString("utf8"));
+  } catch (err) {
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const entitlement = asObject(parsed);
+  if (entitlement === undefined) {
+    throw badRequest(
+      "Value cannot be null. Parameter name: userEntitlement (the body must be a JSON object).",
+    );
+  }
+  const accessLevel = asObject(entitlement.accessLevel);
+  if (accessLevel === undefined) {
+    throw badRequest("Value cannot be null. Parameter name: accessLevel");
+  }
+  const user = asObject(entitlement.user);
+  if (user === undefined) {
+    throw badRequest("Value cannot be null. Parameter name: user");
+  }
+  const principalName = user.principalName;
+  if (typeof principalName !== "string" || principalName.trim() === "") {
+    throw badRequest("Value cannot be null or empty. Parameter name: user.principalName");
+  }
+  if (user.subjectKind !== undefined && String(user.subjectKind).toLowerCase() !== "user") {
+    throw badRequest(
+      `The value '${String(user.subjectKind)}' of user.subjectKind is not valid: expected 'user'.`,
+    );
+  }
+  const licenseType = accessLevel.accountLicenseType;
+  if (licenseType === undefined || licenseType === null) {
+    throw badRequest("Value cannot be null. Parameter name: accessLevel.accountLicenseType");
+  }
+
+  // [?] Error keys: 5102 is what DOMAIN §3 reports for refused adds; 5000 for the others.
+  const license = LICENSES.find((l) => l === String(licenseType).toLowerCase());
+  const source = accessLevel.licensingSource;
+  if (
+    license === undefined ||
+    (source !== undefined && String(source).toLowerCase() !== "account")
+  ) {
+    return addFailure({
+      key: "5102",
+      value: `The license '${String(licenseType)}' from licensing source '${String(source ?? "account")}' cannot be assigned.`,
+    });
+  }
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(principalName)) {
+    return addFailure({
+      key: "5000",
+      value: `The principal name '${principalName}' is not a valid email address.`,
+    });
+  }
+  const world = state.world;
+  if (world.users.some((u) => u.principalName.toLowerCase() === principalName.toLowerCase())) {
+    return addFailure({
+      key: "5000",
+      value: `The user '${principalName}' already exists in the organization.`,
+    });
+  }
+
+  const added: WorldUser = {
+    principalName,
+    mailAddress: principalName,
+    // An Entra identity only when the organization is connected and the address is the tenant's own.
+    origin: world.tenantId !== null && isOnTenantDomain(world, principalName) ? "aad" : "msa",
+    license,
+    // Added users have not signed in yet: no lastAccessedDate, status pending until they do.
+    status: "pending",
+    id: defaultUserId(principalName),
+    dateCreated: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
+  world.users.push(added);
+  const view = normalizeWorld(world);
+  const normalized = view.users[view.users.length - 1];
+  const result = userEntitlement(view, normalized, state.url);
+  return {
+    status: 200,
+    body: {
+      isSuccess: true,
+      userEntitlement: result,
+      operationResult: { isSuccess: true, errors: [], userId: normalized.id, result },
+    },
+  };
+}
+
+/** Exposed for tests of the program that want to name a user the way the emulator does. */
+export function emulatorDescriptor(world: World, principalName: string): string | undefined {
+  const user = normalizeWorld(world).users.find(
+    (u) => u.principalName.toLowerCase() === principalName.toLowerCase(),
+  );
+  return user === undefined ? undefined : descriptorOf(user);
+}
