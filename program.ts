@@ -31,6 +31,8 @@ export interface ProgramOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Receives the Azure DevOps client, e.g. to count its requests. */
   readonly onClient?: (client: DevOpsClient) => void;
+  /** Hears how long each step took (also logged), for the benchmark. */
+  readonly onStep?: (step: "inventory" | "plan" | "declare resources", ms: number) => void;
 }
 
 /**
@@ -66,6 +68,13 @@ export async function migrationProgram(
     onProgress: (message) => pulumi.log.info(message),
   });
   options.onClient?.(client);
+  let started = Date.now();
+  const stepDone = (step: "inventory" | "plan" | "declare resources", detail: string): void => {
+    const ms = Date.now() - started;
+    started = Date.now();
+    options.onStep?.(step, ms);
+    pulumi.log.info(`${step}: ${detail} (${(ms / 1000).toFixed(1)} s)`);
+  };
 
   const [users, organization, projects, directory, previouslyInvited] = await Promise.all([
     client.listUsers(),
@@ -76,8 +85,9 @@ export async function migrationProgram(
   ]).catch((err: unknown) => {
     throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
   });
-  pulumi.log.info(
-    `Inventory: ${users.length} organization users, ${projects.length} projects, ${directory.users.length} tenant users`,
+  stepDone(
+    "inventory",
+    `${users.length} organization users, ${projects.length} projects, ${directory.users.length} tenant users, ${client.requestCount} Azure DevOps requests`,
   );
 
   if (directory.signedInTenantId !== config.tenantId) {
@@ -103,6 +113,12 @@ export async function migrationProgram(
     invitationUserType: config.invitation.userType,
     previouslyInvited,
   });
+  stepDone(
+    "plan",
+    Object.entries(plan.summary)
+      .map(([category, n]) => `${category} ${n}`)
+      .join(", "),
+  );
   // In `prepare` blockers are reported, not fatal: the operator clears them before `connect`.
   for (const f of plan.blockers) pulumi.log.warn(`blocker ${f.code}: ${f.message}`);
   for (const f of plan.warnings) pulumi.log.warn(`${f.code}: ${f.message}`);
@@ -116,6 +132,7 @@ export async function migrationProgram(
     ...(config.invitation.sendEmail ? { message: invitationMessage(config) } : {}),
   });
 
+  stepDone("declare resources", `${guests.invitations.size} invitations`);
   return { migrationPlan: plan, report: renderReport(plan), invitedGuests: guests.invitedEmails };
 }
 
