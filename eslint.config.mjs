@@ -14,7 +14,10 @@ export default tseslint.config(
     plugins: { "@pulumi": pulumi },
     rules: {
       "@pulumi/no-output-in-template-literal": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
     },
   },
   {

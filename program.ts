@@ -1,15 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { TokenCredential } from "@azure/identity";
+import { DirectoryConnection } from "./components/directoryConnection";
+import { TemporaryOwner } from "./components/temporaryOwner";
 import { TenantGuests } from "./components/tenantGuests";
-import { LoadedConfig, revealForThisProcess } from "./config/load";
-import { CONFIG_NAMESPACE, MigrationConfig, SUPPORTED_PHASES } from "./config/schema";
 import { normalizeIdentity } from "./config/identity";
+import { LoadedConfig, revealForThisProcess } from "./config/load";
+import { CONFIG_NAMESPACE, MigrationConfig } from "./config/schema";
 import { DevOpsClient } from "./devops/client";
 import { resolveDevOpsCredential } from "./devops/credentials";
 import type { RetryPolicy } from "./devops/retry";
-import { readTenantDirectory, readUserType } from "./directory/tenant";
-import { indexTenant, matchTenant } from "./plan/match";
+import { readStanding, readTenantDirectory } from "./directory/tenant";
+import { manualSteps, userCommunication } from "./plan/communication";
+import { TenantIndex, indexTenant, matchTenant } from "./plan/match";
 import { planMigration } from "./plan/plan";
+import { TenantStanding, TokenIdentity, connectionBlockers } from "./plan/readiness";
 import { renderReport } from "./plan/report";
 import type { MigrationPlan, TenantIdentity } from "./plan/types";
 
@@ -21,7 +26,23 @@ export interface ProgramOutputs {
   readonly migrationPlan: MigrationPlan;
   readonly report: string;
   readonly invitedGuests: pulumi.Output<string[]>;
+  /** The steps left for a human in this phase, with links (Markdown). */
+  readonly manualSteps: string;
+  /** Messages for users before and after the change (Markdown). */
+  readonly userCommunication: { readonly before: string; readonly after: string };
+  /** The temporary owner: configured or proposed address; undefined when the migration needs none. */
+  readonly temporaryOwner?: {
+    readonly msaEmail?: string;
+    readonly proposedMsaEmail?: pulumi.Output<string>;
+  };
+  /** The connection, in the connect and cleanup phases. */
+  readonly connection?: {
+    readonly tenantId: pulumi.Output<string>;
+    readonly verifiedAt: pulumi.Output<string>;
+  };
 }
+
+type Step = "inventory" | "plan" | "declare resources";
 
 /** Seams for tests and benchmarks; production uses the defaults. */
 export interface ProgramOptions {
@@ -32,56 +53,76 @@ export interface ProgramOptions {
   /** Receives the Azure DevOps client, e.g. to count its requests. */
   readonly onClient?: (client: DevOpsClient) => void;
   /** Hears how long each step took (also logged), for the benchmark. */
-  readonly onStep?: (step: "inventory" | "plan" | "declare resources", ms: number) => void;
+  readonly onStep?: (step: Step, ms: number) => void;
+  /** The run's date in messages (default: today, UTC). */
+  readonly today?: string;
+  /** Connection verification settings passed to the provider (tests shorten the wait). */
+  readonly verify?: { readonly attempts: number; readonly intervalMs: number };
 }
 
 /**
- * The migration program: inventory → plan → resources → outputs. Everything that can fail on bad
- * input or an unreachable API fails here, before the first resource is registered.
+ * The migration program: inventory → plan → phase checks → resources → outputs. Everything that can
+ * fail on bad input, an unreachable API or a standing blocker fails here, before the first resource
+ * is registered.
  */
 export async function migrationProgram(
   loaded: LoadedConfig,
   options: ProgramOptions = {},
 ): Promise<ProgramOutputs> {
   const { config } = loaded;
-  if (!SUPPORTED_PHASES.includes(config.phase)) {
-    throw new pulumi.RunError(
-      `${CONFIG_NAMESPACE}:phase "${config.phase}" is not yet supported by this version: only ${SUPPORTED_PHASES.join(", ")} is. ` +
-        `Nothing was changed. Run \`pulumi config set phase prepare\`; the connect and cleanup phases come in a later release.`,
-    );
-  }
-
-  const configToken = loaded.devopsToken
+  const org = config.organization;
+  const clientOptions = {
+    organization: org.name,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    onProgress: (message: string) => pulumi.log.info(message),
+  };
+  const ownerToken = loaded.devopsToken
     ? await revealForThisProcess(loaded.devopsToken)
     : undefined;
   const credential = resolveDevOpsCredential({
-    ...(configToken !== undefined ? { configToken } : {}),
+    ...(ownerToken !== undefined ? { configToken: ownerToken } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.entraCredential ? { entra: options.entraCredential } : {}),
   });
   pulumi.log.info(`Azure DevOps credential: ${credential.source}`);
-  const client = new DevOpsClient({
-    organization: config.organization.name,
-    credential,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.env ? { env: options.env } : {}),
-    onProgress: (message) => pulumi.log.info(message),
-  });
+  const client = new DevOpsClient({ ...clientOptions, credential });
   options.onClient?.(client);
+  const temporaryToken = loaded.temporaryOwnerToken
+    ? await revealForThisProcess(loaded.temporaryOwnerToken)
+    : undefined;
+  const temporaryClient =
+    temporaryToken !== undefined
+      ? new DevOpsClient({
+          ...clientOptions,
+          credential: resolveDevOpsCredential({ configToken: temporaryToken, env: {} }),
+        })
+      : undefined;
+
   let started = Date.now();
-  const stepDone = (step: "inventory" | "plan" | "declare resources", detail: string): void => {
+  const stepDone = (step: Step, detail: string): void => {
     const ms = Date.now() - started;
     started = Date.now();
     options.onStep?.(step, ms);
     pulumi.log.info(`${step}: ${detail} (${(ms / 1000).toFixed(1)} s)`);
   };
 
-  const [users, organization, projects, directory, previouslyInvited] = await Promise.all([
+  const [
+    users,
+    organization,
+    projects,
+    directory,
+    previouslyInvited,
+    ownerIdentity,
+    temporaryIdentity,
+  ] = await Promise.all([
     client.listUsers(),
     client.getOrganization(),
     client.listProjects(),
     readTenantDirectory(),
     readLedger(),
+    whoIs(client),
+    temporaryClient ? whoIs(temporaryClient) : Promise.resolve(undefined),
   ]).catch((err: unknown) => {
     throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
   });
@@ -96,44 +137,179 @@ export async function migrationProgram(
         `Nothing was changed. Set azuread:tenantId (or ARM_TENANT_ID) to the target tenant, or fix ${CONFIG_NAMESPACE}:tenantId.`,
     );
   }
+  const connected = organization.tenantId === config.tenantId;
+  if (config.phase === "cleanup" && !connected) {
+    throw new pulumi.RunError(
+      `${CONFIG_NAMESPACE}:phase is cleanup, but the organization is not connected to tenant ${config.tenantId} ` +
+        `(it reports ${organization.tenantId ?? "no tenant"}). Nothing was changed. Run the connect phase first.`,
+    );
+  }
 
-  const tenantUsers = await exactOwnerKind(directory.users, users, organization.ownerId);
-  const plan = planMigration({
-    organization: config.organization,
+  const index = indexTenant(directory.users);
+  const owner = users.find((u) => u.id === organization.ownerId);
+  const ownerMatch = owner ? matchTenant(index, owner) : undefined;
+  const msaEmail = config.temporaryOwner.msaEmail;
+  const temporaryMatch = msaEmail ? lookup(index, msaEmail) : undefined;
+  const [ownerStanding, temporaryStanding] = await Promise.all([
+    ownerMatch ? readStanding(ownerMatch.identity.objectId) : undefined,
+    temporaryMatch ? readStanding(temporaryMatch.objectId) : undefined,
+  ]).catch((err: unknown) => {
+    throw new pulumi.RunError(
+      `Reading the tenant failed; nothing was changed. ${(err as Error).message}`,
+    );
+  });
+
+  const basePlan = planMigration({
+    organization: org,
     tenantId: config.tenantId,
     phase: config.phase,
     organizationTenantId: organization.tenantId,
     ownerId: organization.ownerId,
     users,
     projects,
-    tenant: { users: tenantUsers, verifiedDomains: directory.verifiedDomains },
+    tenant: {
+      users: withStanding(directory.users, ownerMatch?.identity, ownerStanding),
+      verifiedDomains: directory.verifiedDomains,
+    },
     identityChanges: config.identityChanges,
     acceptHistoricUsers: config.acceptHistoricUsers,
     excludeUsers: config.excludeUsers,
     invitationUserType: config.invitation.userType,
     previouslyInvited,
   });
+
+  // The seed's temporary owner: when needed and not configured, propose an alias that stays the
+  // same from run to run (kept in the state) for a human to create.
+  const needsTemporaryOwner = basePlan.blockers.some((b) => b.code === "TEMPORARY_OWNER_REQUIRED");
+  const alias =
+    needsTemporaryOwner && msaEmail === undefined && !connected
+      ? new random.RandomPet("temporary-owner-alias", { length: 2, separator: "-" })
+      : undefined;
+  const proposedMsaEmail = alias?.id.apply(
+    (pet) => `${org.name.toLowerCase()}-migration-${pet}@outlook.com`,
+  );
+
+  const temporaryUser = msaEmail
+    ? users.find((u) => normalizeIdentity(u.principalName) === msaEmail)
+    : undefined;
+  const blockers = connectionBlockers({
+    plan: basePlan,
+    allowTfvc: config.allowTfvc,
+    ...(owner ? { currentOwner: owner.principalName } : {}),
+    ...(ownerStanding ? { ownerStanding } : {}),
+    ownerToken: ownerIdentity,
+    temporaryOwner: {
+      ...(msaEmail ? { msaEmail } : {}),
+      ...(temporaryStanding ? { standing: temporaryStanding } : {}),
+      ...(temporaryUser
+        ? { organizationUser: { signedIn: temporaryUser.lastAccessedDate !== undefined } }
+        : {}),
+      token: temporaryIdentity,
+    },
+  });
+  // Once connected to the target, the connection's preconditions are history.
+  const plan: MigrationPlan = { ...basePlan, blockers: connected ? [] : blockers };
   stepDone(
     "plan",
     Object.entries(plan.summary)
       .map(([category, n]) => `${category} ${n}`)
       .join(", "),
   );
+
+  if (config.phase === "connect" && !connected && plan.blockers.length > 0) {
+    throw new pulumi.RunError(
+      `The connect phase is refused: ${plan.blockers.length} blocker(s) stand, and nothing was changed.\n` +
+        plan.blockers.map((b) => `  - ${b.code}: ${b.message}`).join("\n"),
+    );
+  }
   // In `prepare` blockers are reported, not fatal: the operator clears them before `connect`.
   for (const f of plan.blockers) pulumi.log.warn(`blocker ${f.code}: ${f.message}`);
   for (const f of plan.warnings) pulumi.log.warn(`${f.code}: ${f.message}`);
 
+  const message = config.invitation.sendEmail ? invitationMessage(config) : undefined;
   const guests = new TenantGuests("guests", {
     invitees: plan.users
       .filter((u) => u.category === "invite")
       .map((u) => ({ email: u.email, ...(u.displayName ? { displayName: u.displayName } : {}) })),
     redirectUrl: config.invitation.redirectUrl,
     userType: config.invitation.userType,
-    ...(config.invitation.sendEmail ? { message: invitationMessage(config) } : {}),
+    ...(message !== undefined ? { message } : {}),
   });
 
-  stepDone("declare resources", `${guests.invitations.size} invitations`);
-  return { migrationPlan: plan, report: renderReport(plan), invitedGuests: guests.invitedEmails };
+  // The pairing lives in prepare and connect; leaving the program in cleanup is the hand-back.
+  const temporaryOwner =
+    msaEmail !== undefined && config.phase !== "cleanup"
+      ? new TemporaryOwner("temporary-owner", {
+          organization: org.name,
+          msaEmail,
+          userType: config.temporaryOwner.userType,
+          redirectUrl: config.invitation.redirectUrl,
+          ...(message !== undefined ? { message } : {}),
+          takeOwnership: config.phase === "connect",
+        })
+      : undefined;
+
+  const directoryConnection =
+    config.phase === "prepare"
+      ? undefined
+      : new DirectoryConnection("directory", {
+          organization: org.name,
+          tenantId: config.tenantId,
+          // Only the owner may connect: the temporary owner once ownership moved to it.
+          role: config.phase === "connect" && temporaryOwner ? "temporaryOwner" : "owner",
+          allowDisconnect: config.allowDisconnect,
+          allowTenantChange: config.allowTenantChange,
+          dependsOn: [
+            guests,
+            ...(temporaryOwner ? [temporaryOwner.ownership ?? temporaryOwner] : []),
+          ],
+          ...(options.verify
+            ? {
+                verifyAttempts: options.verify.attempts,
+                verifyIntervalMs: options.verify.intervalMs,
+              }
+            : {}),
+        });
+  stepDone(
+    "declare resources",
+    `${guests.invitations.size} invitations${temporaryOwner ? ", temporary owner" : ""}${directoryConnection ? ", connection" : ""}`,
+  );
+
+  const facts = {
+    phase: config.phase,
+    organization: org.name,
+    tenantId: config.tenantId,
+    ...(directory.defaultDomain ? { tenantDomain: directory.defaultDomain } : {}),
+    date: options.today ?? new Date().toISOString().slice(0, 10),
+    plan,
+    connected,
+    ...(msaEmail || alias
+      ? { temporaryOwner: { ...(msaEmail ? { msaEmail } : {}), proposed: alias !== undefined } }
+      : {}),
+  };
+  return {
+    migrationPlan: plan,
+    report: renderReport(plan),
+    invitedGuests: guests.invitedEmails,
+    manualSteps: manualSteps(facts),
+    userCommunication: userCommunication(facts),
+    ...(msaEmail || proposedMsaEmail
+      ? {
+          temporaryOwner: {
+            ...(msaEmail ? { msaEmail } : {}),
+            ...(proposedMsaEmail ? { proposedMsaEmail } : {}),
+          },
+        }
+      : {}),
+    ...(directoryConnection
+      ? {
+          connection: {
+            tenantId: directoryConnection.tenantId,
+            verifiedAt: directoryConnection.verifiedAt,
+          },
+        }
+      : {}),
+  };
 }
 
 /** The configured message, or one that tells the invitee why and where to go. */
@@ -143,6 +319,37 @@ function invitationMessage(config: MigrationConfig): string {
     `The Azure DevOps organization ${config.organization.name} is moving its sign-in to your organization's Microsoft Entra ID. ` +
       `Accept this invitation, then sign in to ${config.organization.url} with this account.`
   );
+}
+
+/** "Who am I" for a token; a failure is a finding, not a crash (the check reports it). */
+async function whoIs(client: DevOpsClient): Promise<TokenIdentity> {
+  try {
+    const me = await client.whoAmI();
+    return me.emailAddress
+      ? { email: me.emailAddress }
+      : { error: "the profile has no email address" };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** The tenant identity an address answers to, preferring a member. */
+function lookup(index: TenantIndex, address: string): TenantIdentity | undefined {
+  const found = index.get(normalizeIdentity(address)) ?? [];
+  return found.find((u) => u.kind === "member") ?? found[0];
+}
+
+/**
+ * `getUsers` gives no `userType`; the owner's identity is replaced by its exact standing, since a
+ * B2B member has a guest-style UPN too and the connection path depends on it.
+ */
+function withStanding(
+  users: TenantIdentity[],
+  identity: TenantIdentity | undefined,
+  standing: TenantStanding | undefined,
+): TenantIdentity[] {
+  if (!identity || !standing || standing.kind === identity.kind) return users;
+  return users.map((u) => (u === identity ? { ...u, kind: standing.kind } : u));
 }
 
 /**
@@ -162,22 +369,4 @@ async function readLedger(): Promise<Set<string>> {
       ? value.filter((v): v is string => typeof v === "string").map(normalizeIdentity)
       : [],
   );
-}
-
-/**
- * `getUsers` gives no `userType`, so the owner's tenant identity is read once more to decide the
- * connection path exactly (a B2B member has a guest-style UPN too).
- */
-async function exactOwnerKind(
-  tenantUsers: TenantIdentity[],
-  users: readonly { id: string; principalName: string; mailAddress?: string; origin: string }[],
-  ownerId: string,
-): Promise<TenantIdentity[]> {
-  const owner = users.find((u) => u.id === ownerId);
-  if (owner === undefined) return tenantUsers;
-  const match = matchTenant(indexTenant(tenantUsers), owner);
-  if (match === undefined) return tenantUsers;
-  const kind = await readUserType(match.identity.objectId);
-  if (kind === match.identity.kind) return tenantUsers;
-  return tenantUsers.map((u) => (u === match.identity ? { ...u, kind } : u));
 }

@@ -6,6 +6,8 @@ export interface LoadedConfig {
   readonly config: MigrationConfig;
   /** `devopsToken`, still wrapped as a secret; undefined when not set. */
   readonly devopsToken?: pulumi.Output<string>;
+  /** `temporaryOwner.devopsToken`, wrapped as a secret; undefined when not set. */
+  readonly temporaryOwnerToken?: pulumi.Output<string>;
 }
 
 const OBJECT_KEYS = [
@@ -13,6 +15,7 @@ const OBJECT_KEYS = [
   "identityChanges",
   "acceptHistoricUsers",
   "excludeUsers",
+  "temporaryOwner",
 ] as const;
 
 /**
@@ -25,6 +28,9 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
     organization: cfg.get("organization"),
     tenantId: cfg.get("tenantId"),
     phase: cfg.get("phase"),
+    allowTfvc: cfg.get("allowTfvc"),
+    allowDisconnect: cfg.get("allowDisconnect"),
+    allowTenantChange: cfg.get("allowTenantChange"),
   };
   for (const name of OBJECT_KEYS) {
     try {
@@ -43,6 +49,14 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
     );
   }
 
+  const temporaryOwnerToken = (raw.temporaryOwner as { devopsToken?: unknown } | undefined)
+    ?.devopsToken;
+  if (temporaryOwnerToken !== undefined && !isSecretConfig(`${CONFIG_NAMESPACE}:temporaryOwner`)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:temporaryOwner.devopsToken is stored in plaintext; re-set it with \`pulumi config set --secret --path temporaryOwner.devopsToken <PAT>\` (and revoke the exposed token)`,
+    );
+  }
+
   let config: MigrationConfig | undefined;
   try {
     config = parseConfig(raw);
@@ -53,7 +67,13 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
 
   const devopsToken = cfg.getSecret("devopsToken");
-  return devopsToken === undefined ? { config } : { config, devopsToken };
+  return {
+    config,
+    ...(devopsToken !== undefined ? { devopsToken } : {}),
+    ...(typeof temporaryOwnerToken === "string" && temporaryOwnerToken.trim() !== ""
+      ? { temporaryOwnerToken: pulumi.secret(temporaryOwnerToken.trim()) }
+      : {}),
+  };
 }
 
 /**

@@ -7,9 +7,6 @@ export const CONFIG_NAMESPACE = "devops-entra-connect";
 export const PHASES = ["prepare", "connect", "cleanup"] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** Phases this version can run; the others are accepted by the schema and refused at start. */
-export const SUPPORTED_PHASES: readonly Phase[] = ["prepare"];
-
 export type InvitedUserType = "Guest" | "Member";
 
 /** The validated, typed configuration that the rest of the program works from. */
@@ -36,6 +33,22 @@ export interface MigrationConfig {
   readonly acceptHistoricUsers: ReadonlySet<string>;
   /** Normalized identities left out of the migration. */
   readonly excludeUsers: ReadonlySet<string>;
+  /**
+   * The temporary Microsoft account that owns the organization during the connection when the
+   * owner cannot perform it (DOMAIN §1.5). Its token is kept apart, in {@link LoadedConfig}.
+   */
+  readonly temporaryOwner: {
+    /** Normalized address of the MSA; undefined until a human created it and configured it. */
+    readonly msaEmail?: string;
+    /** How it is invited: Member (default; only active members may connect) or Guest. */
+    readonly userType: InvitedUserType;
+  };
+  /** Connect although projects use TFVC (their MSA-owned workspaces become unusable). */
+  readonly allowTfvc: boolean;
+  /** Removing the connection from the program (or `pulumi destroy`) disconnects the organization. */
+  readonly allowDisconnect: boolean;
+  /** Allow moving a connected organization to another tenant. */
+  readonly allowTenantChange: boolean;
 }
 
 /** The raw values as read from the stack, before validation; `undefined` = not set. */
@@ -43,6 +56,10 @@ export interface RawConfig {
   organization?: unknown;
   tenantId?: unknown;
   phase?: unknown;
+  temporaryOwner?: unknown;
+  allowTfvc?: unknown;
+  allowDisconnect?: unknown;
+  allowTenantChange?: unknown;
   invitation?: unknown;
   identityChanges?: unknown;
   acceptHistoricUsers?: unknown;
@@ -109,6 +126,15 @@ const identityList = (name: string) =>
       });
     });
 
+/** Booleans arrive as strings from `pulumi config set`; accept both forms. */
+const flag = (name: string) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false"])], {
+      error: `${key(name)} must be true or false: run \`pulumi config set ${name} true\``,
+    })
+    .default(false)
+    .transform((v) => v === true || v === "true");
+
 const schema = z.object({
   organization: z.string({
     error: `${key("organization")} is required: run \`pulumi config set organization <name or https://dev.azure.com/<name>>\``,
@@ -160,6 +186,36 @@ const schema = z.object({
     .default({}),
   acceptHistoricUsers: identityList("acceptHistoricUsers").default([]),
   excludeUsers: identityList("excludeUsers").default([]),
+  temporaryOwner: z
+    .strictObject(
+      {
+        msaEmail: z
+          .string({ error: `${key("temporaryOwner")}.msaEmail must be a string` })
+          .refine(looksLikeIdentity, {
+            error: `${key("temporaryOwner")}.msaEmail is not an email; create the account at https://signup.live.com and set its address`,
+          })
+          .optional(),
+        userType: z
+          .enum(["Guest", "Member"], {
+            error: `${key("temporaryOwner")}.userType must be "Member" (default; needs an administrator) or "Guest"`,
+          })
+          .default("Member"),
+        // Validated here for shape only; the value is read as a secret and kept out of this object.
+        devopsToken: z
+          .string({ error: `${key("temporaryOwner")}.devopsToken must be a string (a PAT)` })
+          .optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `${key("temporaryOwner")} has unknown field(s) ${issue.keys.join(", ")}; allowed: msaEmail, userType, devopsToken`
+            : `${key("temporaryOwner")} must be an object: pulumi config set --path temporaryOwner.msaEmail <address>`,
+      },
+    )
+    .default({ userType: "Member" }),
+  allowTfvc: flag("allowTfvc"),
+  allowDisconnect: flag("allowDisconnect"),
+  allowTenantChange: flag("allowTenantChange"),
 });
 
 /** Validates raw values into a {@link MigrationConfig}, or throws a {@link ConfigError} listing every problem. */
@@ -250,5 +306,14 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     identityChanges,
     acceptHistoricUsers,
     excludeUsers,
+    temporaryOwner: {
+      ...(v.temporaryOwner.msaEmail !== undefined
+        ? { msaEmail: normalizeIdentity(v.temporaryOwner.msaEmail) }
+        : {}),
+      userType: v.temporaryOwner.userType,
+    },
+    allowTfvc: v.allowTfvc,
+    allowDisconnect: v.allowDisconnect,
+    allowTenantChange: v.allowTenantChange,
   };
 }

@@ -4,6 +4,7 @@ import type { IProfileApi } from "azure-devops-node-api/ProfileApi";
 import type { IRequestHandler } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
 import type { DevOpsCredential } from "./credentials";
 import { DevOpsHost, devopsUrl, hostBase } from "./hosts";
+import { ZERO_TENANT, organizationEndpoints } from "./organizationEndpoints";
 import {
   AttemptFailure,
   DEFAULT_RETRY_POLICY,
@@ -80,7 +81,6 @@ export interface DevOpsClientOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 const NEVER = "0001-01-01T00:00:00";
 
 interface HttpResult {
@@ -172,18 +172,126 @@ export class DevOpsClient {
   /** Owner and current tenant, from the organization endpoint (DOMAIN §2, undocumented). */
   async getOrganization(): Promise<OrganizationInfo> {
     const call = "read organization owner and tenant";
-    const { body } = await this.request(
-      call,
-      "vssps",
-      `/${this.org}/_apis/Organization/Collections/Me`,
-      {
-        "api-version": "7.1-preview.1",
-      },
-    );
+    const e = organizationEndpoints.readCollection;
+    const { body } = await this.request(call, e.host, e.path(this.org), {
+      "api-version": e.apiVersion,
+    });
     const b = body as { owner?: unknown; tenantId?: unknown };
     if (typeof b.owner !== "string") throw this.error(call, undefined, "the answer has no `owner`");
-    const tenant = typeof b.tenantId === "string" ? b.tenantId.toLowerCase() : "";
-    return { ownerId: b.owner, tenantId: tenant === "" || tenant === ZERO_GUID ? null : tenant };
+    return { ownerId: b.owner.toLowerCase(), tenantId: tenantOrNull(b.tenantId) };
+  }
+
+  /**
+   * The tenant the organization is on, from the unauthenticated `X-VSS-ResourceTenant` header: a
+   * second, independent reading used to verify a connection.
+   */
+  async getResourceTenant(): Promise<string | null> {
+    const e = organizationEndpoints.resourceTenant;
+    const { headers } = await this.request(
+      "read resource tenant",
+      e.host,
+      e.path(this.org),
+      {},
+      { method: "HEAD" },
+    );
+    return tenantOrNull(headers.get(e.header));
+  }
+
+  /** Hands ownership to `ownerId` (a user id of this organization). The caller must be a Project Collection Administrator. */
+  async changeOwner(ownerId: string): Promise<void> {
+    const e = organizationEndpoints.changeOwner;
+    await this.request(
+      `change owner to ${ownerId}`,
+      e.host,
+      e.path(this.org),
+      { "api-version": e.apiVersion },
+      { method: "PATCH", body: e.body(ownerId), contentType: e.contentType },
+    );
+  }
+
+  /** Connects the organization to `tenantId`, or disconnects it with the all-zero GUID. */
+  async setTenant(tenantId: string): Promise<void> {
+    const e = organizationEndpoints.setTenant;
+    await this.request(
+      tenantId === ZERO_TENANT ? "disconnect from the tenant" : `connect to tenant ${tenantId}`,
+      e.host,
+      e.path(this.org),
+      { "api-version": e.apiVersion },
+      { method: "PATCH", body: e.body(tenantId), contentType: e.contentType },
+    );
+  }
+
+  /** Adds a user with an account license (`express` is Basic); HTTP 200 with isSuccess:false is an error. */
+  async addUser(principalName: string, license: string): Promise<OrganizationUser> {
+    const call = `add user ${principalName}`;
+    const { body } = await this.request(
+      call,
+      "vsaex",
+      `/${this.org}/_apis/userentitlements`,
+      { "api-version": "7.1" },
+      {
+        method: "POST",
+        body: {
+          accessLevel: { licensingSource: "account", accountLicenseType: license },
+          user: { principalName, subjectKind: "user" },
+        },
+      },
+    );
+    const entitlement = (body as { userEntitlement?: unknown }).userEntitlement;
+    if (!entitlement) throw this.error(call, undefined, "the answer has no `userEntitlement`");
+    return toOrganizationUser(entitlement);
+  }
+
+  /** One user by id; undefined when the organization has no such user (404). */
+  async getUser(id: string): Promise<OrganizationUser | undefined> {
+    try {
+      const { body } = await this.request(
+        `read user ${id}`,
+        "vsaex",
+        `/${this.org}/_apis/userentitlements/${encodeURIComponent(id)}`,
+        {
+          "api-version": "7.1",
+        },
+      );
+      return toOrganizationUser(body);
+    } catch (err) {
+      if (err instanceof DevOpsApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** The user with this principal name (case-insensitive), if the organization has one. */
+  async findUser(principalName: string): Promise<OrganizationUser | undefined> {
+    const wanted = principalName.trim().toLowerCase();
+    const { body } = await this.request(
+      `find user ${principalName}`,
+      "vsaex",
+      `/${this.org}/_apis/userentitlements`,
+      {
+        "api-version": "7.1",
+        $filter: `name eq '${principalName.replace(/'/g, "''")}'`,
+      },
+    );
+    const items = (body as { items?: unknown[] }).items ?? [];
+    return items.map(toOrganizationUser).find((u) => u.principalName.toLowerCase() === wanted);
+  }
+
+  /** Removes a user; a user already gone (404) counts as removed. */
+  async removeUser(id: string): Promise<void> {
+    try {
+      await this.request(
+        `remove user ${id}`,
+        "vsaex",
+        `/${this.org}/_apis/userentitlements/${encodeURIComponent(id)}`,
+        {
+          "api-version": "7.1",
+        },
+        { method: "DELETE" },
+      );
+    } catch (err) {
+      if (err instanceof DevOpsApiError && err.status === 404) return;
+      throw err;
+    }
   }
 
   /** Every project with its version control type (a TFVC project blocks the connection, DOMAIN §1.6). */
@@ -314,7 +422,8 @@ export class DevOpsClient {
             parseRetryAfter(res.headers.get("retry-after")),
           );
         }
-        if (body === undefined)
+        // HEAD, DELETE and 204 answers have no body; any other answer must be JSON.
+        if (body === undefined && text.trim() !== "")
           throw new HttpFailure(`the answer is not JSON: ${text.slice(0, 200)}`, res.status, false);
         // Entitlement calls report failures as HTTP 200 with isSuccess:false (DOMAIN §2).
         if (isFailedOperation(body))
@@ -350,7 +459,12 @@ export class DevOpsClient {
   private webApi(host: DevOpsHost): Promise<WebApi> {
     let api = this.webApis.get(host);
     if (api === undefined) {
-      api = import("azure-devops-node-api").then(({ WebApi: Client }) => {
+      // `require` inside the method, not `import()`: this code also runs serialized inside dynamic
+      // providers, where only plain `require` of a package resolves.
+      const { WebApi: Client } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require("azure-devops-node-api") as typeof import("azure-devops-node-api");
+      api = Promise.resolve().then(() => {
         const base =
           host === "profile" ? hostBase(host, this.env) : `${hostBase(host, this.env)}/${this.org}`;
         const handler: IRequestHandler = {
@@ -427,6 +541,11 @@ function describeNetworkError(err: unknown): string {
   if (e.name === "TimeoutError") return "the request timed out";
   const cause = e.cause?.code ?? e.cause?.message;
   return `network error${cause ? ` ${cause}` : ""}: ${e.message ?? String(err)}`;
+}
+
+function tenantOrNull(value: unknown): string | null {
+  const tenant = typeof value === "string" ? value.trim().toLowerCase() : "";
+  return tenant === "" || tenant === ZERO_TENANT ? null : tenant;
 }
 
 function parseJson(text: string): unknown {

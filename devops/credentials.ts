@@ -33,8 +33,11 @@ export function entraCredential(credential?: TokenCredential): DevOpsCredential 
     source: "Entra (DefaultAzureCredential)",
     async authorizationHeader() {
       if (resolved === undefined) {
-        // Loaded only when needed: the chain is heavy and PAT users never touch it.
-        const { DefaultAzureCredential } = await import("@azure/identity");
+        // Loaded only when needed: the chain is heavy and PAT users never touch it. Plain `require`,
+        // because this also runs serialized inside dynamic providers.
+        const { DefaultAzureCredential } =
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          require("@azure/identity") as typeof import("@azure/identity");
         resolved = new DefaultAzureCredential();
       }
       let token;

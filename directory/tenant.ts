@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import { isExternalUpn, normalizeIdentity } from "../config/identity";
+import type { TenantStanding } from "../plan/readiness";
 import type { TenantIdentity } from "../plan/types";
 
 /** What the plan needs to know about the target tenant. */
@@ -9,6 +10,8 @@ export interface TenantDirectory {
   readonly users: TenantIdentity[];
   /** Verified domains, lower case. */
   readonly verifiedDomains: string[];
+  /** The tenant's default domain, to name the tenant in messages. */
+  readonly defaultDomain?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function readTenantDirectory(): Promise<TenantDirectory> {
     verifiedDomains: domains.domains
       .filter((d) => d.verified)
       .map((d) => normalizeIdentity(d.domainName)),
+    ...defaultDomainOf(domains.domains),
     users: all.users.map((u) => ({
       objectId: u.objectId,
       userPrincipalName: u.userPrincipalName,
@@ -40,8 +44,22 @@ export async function readTenantDirectory(): Promise<TenantDirectory> {
   };
 }
 
-/** The exact `userType` of one user (one Graph request), for the few decisions that need it. */
-export async function readUserType(objectId: string): Promise<TenantIdentity["kind"]> {
+/**
+ * The exact standing of one user (one Graph request): `userType`, invitation state, enabled — for
+ * the few decisions that need certainty (who may connect).
+ */
+export async function readStanding(objectId: string): Promise<TenantStanding> {
   const user = await azuread.getUser({ objectId });
-  return user.userType === "Guest" ? "guest" : "member";
+  return {
+    kind: user.userType === "Guest" ? "guest" : "member",
+    ...(user.externalUserState ? { externalUserState: user.externalUserState } : {}),
+    accountEnabled: user.accountEnabled,
+  };
+}
+
+function defaultDomainOf(domains: readonly { domainName: string; default: boolean }[]): {
+  defaultDomain?: string;
+} {
+  const found = domains.find((d) => d.default);
+  return found ? { defaultDomain: normalizeIdentity(found.domainName) } : {};
 }

@@ -12,8 +12,10 @@ import { startEmulator, type Emulator, type RecordedRequest } from "./emulator/s
 import {
   defaultUserId,
   deterministicGuid,
+  externalAddressOf,
   loadWorld,
   normalizeWorld,
+  tenantUsersMatching,
   validateWorld,
   type World,
 } from "./emulator/world";
@@ -102,6 +104,7 @@ describe("Azure DevOps emulator", () => {
     emu.world = fixture;
     emu.clearFaults();
     emu.resetRequests();
+    emu.resetMutations();
   });
 
   describe("world fixtures", () => {
@@ -143,6 +146,55 @@ describe("Azure DevOps emulator", () => {
       assert.equal(fixture.users[0].id, undefined, "normalizeWorld does not modify its input");
     });
 
+    it("defaults the new optional fields so existing worlds behave as before", () => {
+      const w = normalizeWorld(fixture);
+      assert.deepEqual(w.administrators, []);
+      assert.ok(w.tenant.users.every((t) => t.externalUserState === "Accepted"));
+      assert.equal(fixture.administrators, undefined);
+      const withBoth = validateWorld({
+        ...clone(fixture),
+        administrators: ["Sam.Taylor@Fabrikam.com"],
+        tenant: {
+          ...fixture.tenant,
+          users: [
+            ...fixture.tenant.users,
+            {
+              userPrincipalName: "x_y.com#EXT#@fabrikam.onmicrosoft.com",
+              userType: "Member",
+              externalUserState: "PendingAcceptance",
+            },
+          ],
+        },
+      });
+      assert.deepEqual(withBoth.administrators, ["Sam.Taylor@Fabrikam.com"]);
+      assert.equal(withBoth.tenant.users.at(-1)?.externalUserState, "PendingAcceptance");
+    });
+
+    it("reads the invited address back from a guest UPN", () => {
+      assert.equal(
+        externalAddressOf("guest_contoso.com#EXT#@fabrikam.onmicrosoft.com"),
+        "guest@contoso.com",
+      );
+      assert.equal(
+        externalAddressOf("First_Last_Mail.Example.com#ext#@fabrikam.onmicrosoft.com"),
+        "first_last@mail.example.com",
+        "the last underscore is the @",
+      );
+      assert.equal(externalAddressOf("sam.taylor@fabrikam.com"), undefined);
+      assert.deepEqual(
+        tenantUsersMatching(fixture.tenant.users, "GUEST@contoso.com").map(
+          (t) => t.userPrincipalName,
+        ),
+        ["guest_contoso.com#EXT#@fabrikam.onmicrosoft.com"],
+      );
+      assert.deepEqual(
+        tenantUsersMatching(fixture.tenant.users, "ada.lovelace@fabrikam.com").map(
+          (t) => t.userPrincipalName,
+        ),
+        ["alovelace@fabrikam.com"],
+      );
+    });
+
     it("derives GUIDs from a seed: stable, distinct, 8-4-4-4-12", () => {
       assert.equal(deterministicGuid("a"), deterministicGuid("a"));
       assert.notEqual(deterministicGuid("a"), deterministicGuid("b"));
@@ -180,6 +232,18 @@ describe("Azure DevOps emulator", () => {
         [
           (w) => (w.tokens = { t: "not an address" }),
           /tokens \(entry 1\) must map to a principal name/,
+        ],
+        [
+          (w) => (w.administrators = ["sam.taylor@fabrikam.com", "nobody@fabrikam.com"]),
+          /administrators\[1\] "nobody@fabrikam.com" is not the principalName/,
+        ],
+        [
+          (w) => (w.administrators = ["guest@contoso.com", "GUEST@contoso.com"]),
+          /administrators\[1\] duplicates administrators\[0\]/,
+        ],
+        [
+          (w) => ((w.tenant.users[2] as unknown as Json).externalUserState = "Pending"),
+          /tenant\.users\[2\]\.externalUserState must be one of "PendingAcceptance", "Accepted"/,
         ],
       ];
       for (const [mutate, expected] of cases) {
@@ -765,6 +829,357 @@ describe("Azure DevOps emulator", () => {
     });
   });
 
+  describe("owner change and tenant connection (DOMAIN §1.4–1.6)", () => {
+    const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
+    const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
+    const TEMP = "fabrikam@outlook.com";
+    const TEMP_GUEST_UPN = "fabrikam_outlook.com#EXT#@fabrikam.onmicrosoft.com";
+    const NOT_ACTIVE = "Only active members of the AAD tenant are allowed to perform the link";
+    const tokens = {
+      "pat-jamal": "jamalhartnett@fabrikam.com",
+      "pat-sam": "Sam.Taylor@Fabrikam.com",
+      "pat-ada": "ada.lovelace@fabrikam.com",
+      "pat-guest": "guest@contoso.com",
+      "pat-temp": TEMP,
+    };
+    type Token = keyof typeof tokens;
+    const as = (token: Token): Record<string, string> => ({
+      Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}`,
+    });
+
+    /** The portal's body: `[{"from":"","op":2,"path":…,"value":…}]`, json-patch media type. */
+    function patch(
+      path: string,
+      field: string,
+      value: unknown,
+      token: Token,
+      options: { op?: unknown; contentType?: string; body?: string } = {},
+    ): Promise<Answer> {
+      return call("PATCH", path, {
+        headers: {
+          ...as(token),
+          "Content-Type": options.contentType ?? "application/json-patch+json",
+        },
+        body:
+          options.body ?? JSON.stringify([{ from: "", op: options.op ?? 2, path: field, value }]),
+      });
+    }
+    const changeOwner = (principalName: string, token: Token): Promise<Answer> =>
+      patch(COLLECTION, "/Owner", defaultUserId(principalName), token);
+    const connect = (tenantId: string, token: Token): Promise<Answer> =>
+      patch(ORGANIZATION, "/TenantId", tenantId, token);
+
+    function world(edit: (w: World) => void = () => undefined): World {
+      const w = clone(fixture);
+      w.tokens = { ...tokens };
+      edit(w);
+      return w;
+    }
+
+    beforeEach(() => {
+      emu.world = world();
+    });
+
+    it("changes the owner; the previous owner stays a Project Collection Administrator", async () => {
+      const answer = await changeOwner("Sam.Taylor@Fabrikam.com", "pat-jamal");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.owner, defaultUserId("sam.taylor@fabrikam.com"));
+      assert.equal(answer.body.tenantId, ZERO_GUID);
+      assert.equal(answer.body.name, "fabrikam");
+      assert.deepEqual(
+        answer.body,
+        (await get(COLLECTION, { headers: as("pat-sam") })).body,
+        "the Collections/Me shape",
+      );
+      assert.equal(emu.world.owner, "Sam.Taylor@Fabrikam.com");
+      assert.deepEqual(emu.world.administrators, ["jamalhartnett@fabrikam.com"]);
+
+      // As an administrator, the previous owner can take ownership back (the temporary-owner path).
+      const back = await patch(
+        COLLECTION,
+        "/owner",
+        defaultUserId("jamalhartnett@fabrikam.com"),
+        "pat-jamal",
+        {
+          op: "replace",
+          contentType: "application/json",
+        },
+      );
+      assert.equal(back.status, 200, JSON.stringify(back.body));
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      assert.deepEqual(emu.world.administrators, [
+        "jamalhartnett@fabrikam.com",
+        "Sam.Taylor@Fabrikam.com",
+      ]);
+      assert.deepEqual(emu.mutations, [
+        { kind: "owner", value: "Sam.Taylor@Fabrikam.com", by: "jamalhartnett@fabrikam.com" },
+        { kind: "owner", value: "jamalhartnett@fabrikam.com", by: "jamalhartnett@fabrikam.com" },
+      ]);
+      assert.doesNotThrow(() => validateWorld(emu.world), "the changed world is still valid");
+    });
+
+    it("refuses an owner change by a caller who is not a Project Collection Administrator", async () => {
+      assertMicrosoftError(
+        await changeOwner("Sam.Taylor@Fabrikam.com", "pat-sam"),
+        403,
+        "AccessCheckException",
+        "Project Collection Administrators",
+      );
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      emu.world = world((w) => (w.administrators = ["sam.taylor@fabrikam.com"]));
+      assert.equal((await changeOwner("Sam.Taylor@Fabrikam.com", "pat-sam")).status, 200);
+      assert.deepEqual(
+        emu.mutations.map((m) => m.by),
+        ["Sam.Taylor@Fabrikam.com"],
+        "only the successful change is logged",
+      );
+    });
+
+    it("acts as world.caller when the world has no tokens", async () => {
+      emu.world = { ...clone(fixture), caller: "Sam.Taylor@Fabrikam.com" };
+      assertMicrosoftError(
+        await patch(COLLECTION, "/Owner", defaultUserId("ada.lovelace@fabrikam.com"), "pat-sam"),
+        403,
+        "AccessCheckException",
+        "Sam.Taylor@Fabrikam.com",
+      );
+    });
+
+    it("answers 404 for an id that is not an organization user, 400 naming a malformed request", async () => {
+      const unknown = deterministicGuid("nobody");
+      assertMicrosoftError(
+        await patch(COLLECTION, "/Owner", unknown, "pat-jamal"),
+        404,
+        "IdentityNotFoundException",
+        unknown,
+      );
+      const cases: Array<[Parameters<typeof patch>, string]> = [
+        [[COLLECTION, "/Owner", "42", "pat-jamal"], "not a valid GUID"],
+        [[COLLECTION, "/Name", unknown, "pat-jamal"], '"/Name"'],
+        [[COLLECTION, "/Owner", unknown, "pat-jamal", { op: 0 }], "only replace"],
+        [[COLLECTION, "/Owner", unknown, "pat-jamal", { body: "{ nope" }], "not valid JSON"],
+        [[COLLECTION, "/Owner", unknown, "pat-jamal", { body: "{}" }], "JSON patch document"],
+        [[COLLECTION, "/Owner", unknown, "pat-jamal", { body: "[]" }], "exactly one operation"],
+      ];
+      for (const [args, message] of cases) {
+        assertMicrosoftError(await patch(...args), 400, "InvalidArgumentValueException", message);
+      }
+      assertMicrosoftError(
+        await patch(COLLECTION, "/Owner", unknown, "pat-jamal", { contentType: "text/plain" }),
+        415,
+        "VssRequestContentTypeNotSupportedException",
+        "application/json-patch+json",
+      );
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      assert.deepEqual(emu.mutations, []);
+    });
+
+    it("refuses a new owner who never signed in, until they do (DOMAIN §1.5)", async () => {
+      const refused = await changeOwner("dev.someone@gmail.com", "pat-jamal");
+      assertMicrosoftError(
+        refused,
+        400,
+        "OrganizationOwnerNotActiveException",
+        "must have signed in to the organization at least once",
+      );
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      const user = emu.signIn("DEV.SOMEONE@gmail.com");
+      assert.equal(user.principalName, "dev.someone@gmail.com");
+      assert.ok(Date.now() - Date.parse(String(user.lastAccessedDate)) < 60_000);
+      assert.equal((await changeOwner("dev.someone@gmail.com", "pat-jamal")).status, 200);
+      assert.equal(emu.world.owner, "dev.someone@gmail.com");
+    });
+
+    it("connects an owner who is an active tenant member; the HEAD header follows", async () => {
+      // Ada's MSA address is her tenant mail, not her UPN (alovelace@): no MSA/Entra clash.
+      emu.world = world((w) => (w.owner = "ada.lovelace@fabrikam.com"));
+      const answer = await connect(TENANT_ID.toUpperCase(), "pat-ada");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.tenantId, TENANT_ID);
+      assert.equal(answer.body.owner, defaultUserId("ada.lovelace@fabrikam.com"));
+      assert.equal(emu.world.tenantId, TENANT_ID, "stored lower-case");
+      const head = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(head.headers.get("x-vss-resourcetenant"), TENANT_ID);
+      assert.equal(
+        emu.world.users.find((u) => u.principalName === "ada.lovelace@fabrikam.com")?.origin,
+        "msa",
+        "users are not rebound by the connection",
+      );
+      assert.deepEqual(emu.mutations, [
+        { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
+      ]);
+    });
+
+    it("refuses a guest, a disabled member and a pending invitation with Microsoft's message", async () => {
+      emu.world = world((w) => (w.owner = "guest@contoso.com"));
+      assertMicrosoftError(
+        await connect(TENANT_ID, "pat-guest"),
+        403,
+        "TenantLinkNotAllowedException",
+      );
+      const guest = await connect(TENANT_ID, "pat-guest");
+      assert.equal(guest.body.message, NOT_ACTIVE);
+
+      emu.world = world((w) => {
+        w.owner = "ada.lovelace@fabrikam.com";
+        w.tenant.users[4].accountEnabled = false;
+      });
+      assert.equal((await connect(TENANT_ID, "pat-ada")).body.message, NOT_ACTIVE);
+
+      emu.world = world((w) => {
+        w.owner = "ada.lovelace@fabrikam.com";
+        w.tenant.users[4].externalUserState = "PendingAcceptance";
+      });
+      const pending = await connect(TENANT_ID, "pat-ada");
+      assert.equal(pending.status, 403);
+      assert.equal(pending.body.message, NOT_ACTIVE);
+      emu.redeem("alovelace@fabrikam.com");
+      assert.equal((await connect(TENANT_ID, "pat-ada")).status, 200);
+
+      // Not in the tenant at all.
+      emu.world = world((w) => (w.owner = "partner@othercompany.com"));
+      emu.world.tokens = { ...tokens, "pat-partner": "partner@othercompany.com" };
+      const stranger = await call("PATCH", ORGANIZATION, {
+        headers: {
+          Authorization: `Basic ${Buffer.from(":pat-partner").toString("base64")}`,
+          "Content-Type": "application/json-patch+json",
+        },
+        body: JSON.stringify([{ from: "", op: 2, path: "/TenantId", value: TENANT_ID }]),
+      });
+      assert.equal(stranger.status, 403);
+      assert.equal(stranger.body.message, NOT_ACTIVE);
+      assert.equal(emu.mutations.length, 1, "only Ada's successful connection");
+    });
+
+    it("refuses an MSA owner whose address is a member's UPN (DOMAIN §1.4)", async () => {
+      assertMicrosoftError(
+        await connect(TENANT_ID, "pat-jamal"),
+        400,
+        "MsaIdentityConflictException",
+        "jamalhartnett@fabrikam.com",
+      );
+      assert.equal(emu.world.tenantId, null);
+    });
+
+    it("refuses a caller who is not the owner, an unknown tenant, and a connected organization", async () => {
+      emu.world = world((w) => (w.administrators = ["ada.lovelace@fabrikam.com"]));
+      assertMicrosoftError(
+        await connect(TENANT_ID, "pat-ada"),
+        403,
+        "AccessCheckException",
+        "not the owner",
+      );
+      const other = deterministicGuid("another tenant");
+      assertMicrosoftError(
+        await connect(other, "pat-jamal"),
+        404,
+        "TenantNotFoundException",
+        other,
+      );
+      emu.world = world((w) => (w.tenantId = other));
+      assertMicrosoftError(
+        await connect(TENANT_ID, "pat-jamal"),
+        400,
+        "OrganizationAlreadyLinkedToTenantException",
+        "already connected",
+      );
+      assertMicrosoftError(
+        await patch(ORGANIZATION, "/Owner", TENANT_ID, "pat-jamal"),
+        400,
+        "InvalidArgumentValueException",
+        '"/TenantId"',
+      );
+      assert.deepEqual(emu.mutations, []);
+    });
+
+    it("disconnects with the all-zero GUID: owner only, connected only", async () => {
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        400,
+        "OrganizationNotLinkedToTenantException",
+        "not connected",
+      );
+      emu.world = world((w) => (w.tenantId = TENANT_ID));
+      assertMicrosoftError(await connect(ZERO_GUID, "pat-sam"), 403, "AccessCheckException");
+      const answer = await connect(ZERO_GUID, "pat-jamal");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.tenantId, ZERO_GUID);
+      assert.equal(emu.world.tenantId, null);
+      const head = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(head.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      assert.deepEqual(emu.mutations, [
+        { kind: "tenant", value: ZERO_GUID, by: "jamalhartnett@fabrikam.com" },
+      ]);
+    });
+
+    it("runs the seed's temporary-owner path end to end and logs each change once (DOMAIN §1.5)", async () => {
+      const added = await call("POST", "/fabrikam/_apis/userentitlements?api-version=7.1", {
+        headers: { ...as("pat-jamal"), "Content-Type": "application/json" },
+        body: JSON.stringify({
+          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+          user: { principalName: TEMP, subjectKind: "user" },
+        }),
+      });
+      assert.equal(added.body.isSuccess, true);
+      // Invited as a B2B *member* (DOMAIN §1.4), not redeemed yet.
+      emu.addTenantUser({
+        userPrincipalName: TEMP_GUEST_UPN,
+        mail: TEMP,
+        userType: "Member",
+        externalUserState: "PendingAcceptance",
+      });
+      assertMicrosoftError(
+        await changeOwner(TEMP, "pat-jamal"),
+        400,
+        "OrganizationOwnerNotActiveException",
+      );
+      emu.signIn(TEMP);
+      assert.equal((await changeOwner(TEMP, "pat-jamal")).status, 200);
+      assert.equal((await connect(TENANT_ID, "pat-temp")).body.message, NOT_ACTIVE);
+      emu.redeem(TEMP);
+      assert.equal((await connect(TENANT_ID, "pat-temp")).status, 200);
+      assert.equal((await changeOwner("jamalhartnett@fabrikam.com", "pat-temp")).status, 200);
+      const removed = await call(
+        "DELETE",
+        `/fabrikam/_apis/userentitlements/${defaultUserId(TEMP)}?api-version=7.1`,
+        { headers: as("pat-jamal") },
+      );
+      assert.equal(removed.status, 204);
+      assert.deepEqual(
+        emu.world.administrators,
+        ["jamalhartnett@fabrikam.com"],
+        "the removed temporary owner left the administrators",
+      );
+      emu.removeTenantUser(TEMP);
+      assert.ok(!emu.world.tenant.users.some((t) => t.mail === TEMP));
+      assert.deepEqual(emu.mutations, [
+        { kind: "addUser", value: TEMP, by: "jamalhartnett@fabrikam.com" },
+        { kind: "owner", value: TEMP, by: "jamalhartnett@fabrikam.com" },
+        { kind: "tenant", value: TENANT_ID, by: TEMP },
+        { kind: "owner", value: "jamalhartnett@fabrikam.com", by: TEMP },
+        { kind: "removeUser", value: TEMP, by: "jamalhartnett@fabrikam.com" },
+      ]);
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      assert.equal(emu.world.tenantId, TENANT_ID);
+      assert.doesNotThrow(() => validateWorld(emu.world));
+    });
+
+    it("lets a PATCH fault on Organizations/Me hit only the connect call", async () => {
+      emu.world = world((w) => (w.owner = "ada.lovelace@fabrikam.com"));
+      emu.injectFault({ method: "PATCH", path: "Organizations/Me", status: 503, times: Infinity });
+      assert.equal((await get(COLLECTION, { headers: as("pat-ada") })).status, 200);
+      assert.equal((await changeOwner("ada.lovelace@fabrikam.com", "pat-ada")).status, 200);
+      assertMicrosoftError(await connect(TENANT_ID, "pat-ada"), 503, "VssServiceException");
+      assert.equal(emu.world.tenantId, null, "a faulted connect changes nothing");
+      emu.clearFaults();
+      assert.equal((await connect(TENANT_ID, "pat-ada")).status, 200);
+      assert.deepEqual(
+        emu.mutations.map((m) => m.kind),
+        ["owner", "tenant"],
+      );
+    });
+  });
+
   describe("discovery and Microsoft's Node client", () => {
     it("answers resourceAreas and OPTIONS location tables without credentials", async () => {
       for (const path of ["/_apis/resourceAreas", "/fabrikam/_apis/resourceAreas"]) {
@@ -977,6 +1392,103 @@ describe("Azure DevOps emulator", () => {
         /projects\[0\]\.sourceControlType/,
       );
       assert.equal(emu.world.organization, "contoso", "a refused world changes nothing");
+    });
+
+    it("signs a user in, redeems an invitation, adds and removes tenant users", async () => {
+      const signedIn = await control("POST", "signin", { principalName: "DEV.SOMEONE@gmail.com" });
+      assert.equal(signedIn.status, 200);
+      const user = (await signedIn.json()) as Json;
+      assert.equal(user.principalName, "dev.someone@gmail.com");
+      assert.equal(
+        emu.world.users.find((u) => u.principalName === "dev.someone@gmail.com")?.lastAccessedDate,
+        user.lastAccessedDate,
+      );
+      const entitlement = await get(
+        `/fabrikam/_apis/userentitlements/${defaultUserId("dev.someone@gmail.com")}?api-version=7.1`,
+      );
+      assert.notEqual(entitlement.body.lastAccessedDate, "0001-01-01T00:00:00Z");
+      assert.equal((await control("POST", "signin", { principalName: "x@y.com" })).status, 404);
+      assert.equal((await control("POST", "signin", {})).status, 400);
+      assert.equal(
+        (await control("POST", "signin", { principalName: "leaver@othercompany.com" })).status,
+        409,
+        "a disabled user cannot sign in",
+      );
+
+      const invited = {
+        userPrincipalName: "partner_othercompany.com#EXT#@fabrikam.onmicrosoft.com",
+        mail: "partner@othercompany.com",
+        userType: "Guest",
+        externalUserState: "PendingAcceptance",
+      };
+      const created = await control("POST", "tenant/users", invited);
+      assert.equal(created.status, 201);
+      assert.deepEqual(await created.json(), invited);
+      assert.equal((await control("POST", "tenant/users", invited)).status, 409);
+      const invalid = await control("POST", "tenant/users", { ...invited, userType: "guest" });
+      assert.equal(invalid.status, 400);
+      assert.match(((await invalid.json()) as Json).message as string, /user\.userType/);
+      assert.equal(
+        normalizeWorld(emu.world).tenant.users.at(-1)?.externalUserState,
+        "PendingAcceptance",
+      );
+
+      // Redeemed by the address the guest UPN encodes, whatever the case.
+      const redeemed = await control("POST", "redeem", { address: "Partner@OtherCompany.com" });
+      assert.equal(redeemed.status, 200);
+      assert.equal(((await redeemed.json()) as Json).externalUserState, "Accepted");
+      assert.equal((await control("POST", "redeem", { address: "x@y.com" })).status, 404);
+
+      const upn = encodeURIComponent(invited.userPrincipalName);
+      assert.equal((await control("DELETE", `tenant/users/${upn}`)).status, 204);
+      assert.equal((await control("DELETE", `tenant/users/${upn}`)).status, 404);
+      assert.equal(
+        (await control("DELETE", "tenant/users/ADA.LOVELACE@fabrikam.com")).status,
+        204,
+        "by mail too",
+      );
+      assert.deepEqual(
+        emu.world.tenant.users.map((t) => t.userPrincipalName),
+        fixture.tenant.users
+          .map((t) => t.userPrincipalName)
+          .filter((u) => u !== "alovelace@fabrikam.com"),
+      );
+      assert.throws(() => emu.removeTenantUser("nobody@fabrikam.com"), /no tenant user/);
+      assert.throws(() => emu.signIn("nobody@fabrikam.com"), /not a user of the organization/);
+      assert.throws(() => emu.redeem("nobody@fabrikam.com"), /no tenant user/);
+      assert.deepEqual(emu.mutations, [], "control edits are not mutations");
+      assert.equal(emu.requests.length, 1, "nor recorded requests");
+    });
+
+    it("reports and clears the mutation log", async () => {
+      const added = await post("/fabrikam/_apis/userentitlements?api-version=7.1", {
+        accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+        user: { principalName: "new@example.com", subjectKind: "user" },
+      });
+      assert.equal(added.body.isSuccess, true);
+      const refused = await post("/fabrikam/_apis/userentitlements?api-version=7.1", {
+        accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+        user: { principalName: "new@example.com", subjectKind: "user" },
+      });
+      assert.equal(refused.body.isSuccess, false);
+      const id = defaultUserId("new@example.com");
+      assert.equal(
+        (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
+        204,
+      );
+      assert.equal(
+        (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
+        404,
+      );
+      const log = [
+        { kind: "addUser", value: "new@example.com", by: "jamalhartnett@fabrikam.com" },
+        { kind: "removeUser", value: "new@example.com", by: "jamalhartnett@fabrikam.com" },
+      ];
+      assert.deepEqual(await (await control("GET", "mutations")).json(), log);
+      assert.deepEqual(emu.mutations, log);
+      assert.equal((await control("DELETE", "mutations")).status, 204);
+      assert.deepEqual(await (await control("GET", "mutations")).json(), []);
+      assert.equal(emu.mutations.length, 0);
     });
   });
 

@@ -17,12 +17,18 @@ import type { AddressInfo } from "node:net";
 import {
   defaultUserId,
   deterministicGuid,
+  externalAddressOf,
+  isExternalUpn,
   isOnTenantDomain,
   normalizeWorld,
+  tenantUsersMatching,
+  validateTenantUser,
   validateWorld,
   type License,
+  type NormalizedTenantUser,
   type NormalizedUser,
   type NormalizedWorld,
+  type TenantUser,
   type World,
   type WorldUser,
 } from "./world";
@@ -66,6 +72,20 @@ export interface RecordedRequest {
   auth: "basic" | "bearer" | "none";
 }
 
+/** What a successful write changed; see {@link Emulator.mutations}. */
+export type MutationKind = "owner" | "tenant" | "addUser" | "removeUser";
+
+export interface Mutation {
+  kind: MutationKind;
+  /**
+   * owner: the new owner's principalName; tenant: the tenant id connected to, or the all-zero GUID
+   * for a disconnection; addUser / removeUser: the user's principalName.
+   */
+  value: string;
+  /** principalName of the caller (its token's principal in `world.tokens`, else `world.caller`). */
+  by: string;
+}
+
 export interface Emulator {
   /** http://127.0.0.1:<port> */
   url: string;
@@ -73,9 +93,32 @@ export interface Emulator {
   world: World;
   /** Every non-control request, in order of completion; cleared in place by `resetRequests`. */
   requests: RecordedRequest[];
+  /**
+   * Every successful write through the REST API (owner change, connect/disconnect, entitlement add
+   * and delete), in order, so a test can assert that nothing was done twice. Control-API edits and
+   * faulted requests are not logged. Cleared in place by `resetMutations`, not by assigning `world`.
+   */
+  mutations: Mutation[];
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
   resetRequests(): void;
+  resetMutations(): void;
+  /**
+   * Records that an organization user signed in now: sets `lastAccessedDate` (and a pending user
+   * becomes active). Ownership can only move to a user who signed in once (DOMAIN §1.5). Throws
+   * for an unknown or disabled user. Returns a copy of the user.
+   */
+  signIn(principalName: string): WorldUser;
+  /**
+   * The invited person redeems their B2B invitation: the tenant user whose UPN, mail or invited
+   * address (inside a guest UPN) is `address` becomes `externalUserState: "Accepted"`. Throws when
+   * none matches. Returns a copy of the tenant user.
+   */
+  redeem(address: string): TenantUser;
+  /** Adds a tenant user (validated; UPN and object id must be new). Returns a copy. */
+  addTenantUser(user: TenantUser): TenantUser;
+  /** Removes the tenant user with that UPN, else that mail. Throws when none. Returns it. */
+  removeTenantUser(upnOrMail: string): TenantUser;
   close(): Promise<void>;
 }
 
@@ -124,6 +167,7 @@ const WEBAPI = "Microsoft.VisualStudio.Services.WebApi";
 const FRAMEWORK = "Microsoft.TeamFoundation.Framework.Server";
 const CORE = "Microsoft.TeamFoundation.Core.WebApi";
 const MEM = "Microsoft.VisualStudio.Services.MemberEntitlementManagement.WebApi";
+const ORGANIZATION = "Microsoft.VisualStudio.Services.Organization";
 
 const ERRORS = {
   unauthorized: vssType(FRAMEWORK, "UnauthorizedRequestException"),
@@ -152,6 +196,24 @@ const ERRORS = {
     WEBAPI,
   ),
   requestBlocked: vssType(FRAMEWORK, "RequestBlockedException"),
+  // Organization service (DOMAIN §2 connect / change owner, undocumented). AccessCheckException is
+  // the client's type for a failed permission check (mapped from the older
+  // Microsoft.TeamFoundation.Framework.Server name for api-versions up to 3.0), and
+  // IdentityNotFoundException a known client type; [?] which of them these calls send, and every
+  // Organization type below, are guesses.
+  accessDenied: vssType("Microsoft.VisualStudio.Services.Security", "AccessCheckException", WEBAPI),
+  identityNotFound: vssType(
+    "Microsoft.VisualStudio.Services.Identity",
+    "IdentityNotFoundException",
+    WEBAPI,
+  ),
+  ownerNeverSignedIn: vssType(ORGANIZATION, "OrganizationOwnerNotActiveException", WEBAPI),
+  alreadyConnected: vssType(ORGANIZATION, "OrganizationAlreadyLinkedToTenantException", WEBAPI),
+  notConnected: vssType(ORGANIZATION, "OrganizationNotLinkedToTenantException", WEBAPI),
+  tenantNotFound: vssType(ORGANIZATION, "TenantNotFoundException", WEBAPI),
+  notActiveTenantMember: vssType(ORGANIZATION, "TenantLinkNotAllowedException", WEBAPI),
+  msaMatchesTenantIdentity: vssType(ORGANIZATION, "MsaIdentityConflictException", WEBAPI),
+  unsupportedMediaType: vssType(WEBAPI, "VssRequestContentTypeNotSupportedException"),
   requestTooLarge: vssType(WEBAPI, "VssRequestContentTooLargeException"),
   serviceError: vssType(WEBAPI, "VssServiceException"),
 } as const;
@@ -574,6 +636,228 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Organization owner and tenant connection (DOMAIN §2 [obs], undocumented, fragile). The rules are
+// the ones DOMAIN §1.4–1.6 states; the order of the checks is the emulator's own [?]: syntax of the
+// request (400) first, as model binding runs before the action, then permission (403), then lookups.
+
+/** The principal a request acts as: its token's entry in `world.tokens`, else `world.caller`. */
+function callerOf(world: World, ctx: Context): string {
+  if (world.tokens !== undefined && ctx.token !== undefined) {
+    return Object.prototype.hasOwnProperty.call(world.tokens, ctx.token)
+      ? world.tokens[ctx.token]
+      : world.caller;
+  }
+  return world.caller;
+}
+
+function samePrincipal(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The owner is always a Project Collection Administrator; `administrators` lists the others. */
+function isCollectionAdministrator(world: World, principal: string): boolean {
+  return (
+    samePrincipal(world.owner, principal) ||
+    (world.administrators ?? []).some((a) => samePrincipal(a, principal))
+  );
+}
+
+/** DOMAIN §1.4: a member (not a guest), enabled, whose invitation (if any) was redeemed. */
+function isActiveMember(user: NormalizedTenantUser): boolean {
+  return (
+    user.userType === "Member" &&
+    user.accountEnabled &&
+    user.externalUserState !== "PendingAcceptance"
+  );
+}
+
+/** `Organization/Collections/Me` (GET, and the answer of both PATCHes). */
+function collectionBody(w: NormalizedWorld): Record<string, unknown> {
+  const owner = w.users.find((u) => samePrincipal(u.principalName, w.owner));
+  return {
+    id: w.organizationId,
+    name: w.organization,
+    owner: owner?.id ?? defaultUserId(w.owner),
+    tenantId: w.tenantId ?? ZERO_GUID,
+    status: "enabled",
+  };
+}
+
+/**
+ * The Organization service takes a one-operation JSON patch document (DOMAIN §2):
+ * `[{"from":"","op":2,"path":"/Owner","value":"<guid>"}]`. `op` is the numeric
+ * `Microsoft.VisualStudio.Services.WebApi.Patch.Operation` (2 = Replace), as the portal sends it, or
+ * RFC 6902's "replace"; the path compares case-insensitively. Returns the GUID, lower-cased.
+ */
+function patchedGuid(ctx: Context, field: string): string {
+  const mediaType = (ctx.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (mediaType !== "application/json-patch+json" && mediaType !== "application/json") {
+    throw new HttpError(
+      415,
+      ERRORS.unsupportedMediaType,
+      `The request content type '${mediaType === "" ? "(none)" : mediaType}' is not supported: send application/json-patch+json.`,
+    );
+  }
+  const example = `[{"from":"","op":2,"path":"/${field}","value":"<guid>"}]`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(ctx.body.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch (err) {
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) {
+    throw badRequest(`The request body must be a JSON patch document (an array), e.g. ${example}.`);
+  }
+  if (parsed.length !== 1) {
+    throw badRequest(
+      `The JSON patch document must hold exactly one operation on /${field} (got ${parsed.length}), e.g. ${example}.`,
+    );
+  }
+  const operation = asObject(parsed[0]);
+  if (operation === undefined) {
+    throw badRequest(`The JSON patch operation must be an object, e.g. ${example}.`);
+  }
+  const op = operation.op;
+  if (op !== 2 && !(typeof op === "string" && op.toLowerCase() === "replace")) {
+    throw badRequest(
+      `The JSON patch operation ${JSON.stringify(op) ?? "(missing)"} is not supported on /${field}: only replace (op 2) is.`,
+    );
+  }
+  if (typeof operation.path !== "string" || !samePrincipal(operation.path, `/${field}`)) {
+    throw badRequest(
+      `The JSON patch path ${JSON.stringify(operation.path) ?? "(missing)"} is not supported here: expected "/${field}".`,
+    );
+  }
+  const value = operation.value;
+  if (typeof value !== "string" || !GUID.test(value)) {
+    throw badRequest(
+      `The value ${JSON.stringify(value) ?? "(missing)"} of /${field} is not a valid GUID.`,
+    );
+  }
+  return value.toLowerCase();
+}
+
+/** PATCH Organization/Collections/Me: change the owner (DOMAIN §1.5, §2). */
+function changeOwner(state: State, ctx: Context): Reply {
+  const value = patchedGuid(ctx, "Owner");
+  const caller = callerOf(state.world, ctx);
+  if (!isCollectionAdministrator(state.world, caller)) {
+    throw new HttpError(
+      403,
+      ERRORS.accessDenied,
+      `Access Denied: ${caller} needs the following permission(s) on the resource Organization to perform this ` +
+        `action: Edit collection-level information. Only Project Collection Administrators can change the owner.`,
+    );
+  }
+  const w = normalizeWorld(state.world);
+  const next = w.users.find((u) => u.id === value);
+  if (next === undefined) {
+    throw new HttpError(
+      404,
+      ERRORS.identityNotFound,
+      `The identity '${value}' is not a user of the organization '${w.organization}'.`,
+    );
+  }
+  if (next.lastAccessedDate === undefined) {
+    throw new HttpError(
+      400,
+      ERRORS.ownerNeverSignedIn,
+      `The user '${next.principalName}' cannot become the owner: a new owner must have signed in to the organization at least once.`,
+    );
+  }
+  const previous = state.world.owner;
+  state.world.owner = next.principalName;
+  // The previous owner keeps administering the organization (it stays in Project Collection
+  // Administrators), which is what lets the seed's temporary owner hand ownership back (§1.5).
+  if (
+    !samePrincipal(previous, next.principalName) &&
+    !isCollectionAdministrator(state.world, previous)
+  ) {
+    (state.world.administrators ??= []).push(previous);
+  }
+  // A repeated transfer to the same owner is accepted and logged, so a test sees the repetition.
+  state.mutations.push({ kind: "owner", value: next.principalName, by: caller });
+  return { status: 200, body: collectionBody(normalizeWorld(state.world)) };
+}
+
+/** PATCH Organization/Organizations/Me: connect to a tenant, or disconnect (all-zero GUID). */
+function connectTenant(state: State, ctx: Context): Reply {
+  const value = patchedGuid(ctx, "TenantId");
+  const caller = callerOf(state.world, ctx);
+  const w = normalizeWorld(state.world);
+  const isOwner = samePrincipal(w.owner, caller);
+  if (value === ZERO_GUID) {
+    if (!isOwner) {
+      throw new HttpError(
+        403,
+        ERRORS.accessDenied,
+        `Access Denied: only the owner of the organization '${w.organization}' can disconnect it from its Microsoft Entra tenant; ${caller} is not the owner.`,
+      );
+    }
+    if (w.tenantId === null) {
+      throw new HttpError(
+        400,
+        ERRORS.notConnected,
+        `The organization '${w.organization}' is not connected to a Microsoft Entra tenant.`,
+      );
+    }
+    state.world.tenantId = null;
+  } else {
+    // The portal greys "Connect" out for a connected organization (DOMAIN §1.6): switching tenant
+    // is a different operation the program never performs.
+    if (w.tenantId !== null) {
+      throw new HttpError(
+        400,
+        ERRORS.alreadyConnected,
+        `The organization '${w.organization}' is already connected to the Microsoft Entra tenant '${w.tenantId}'.`,
+      );
+    }
+    if (value !== w.tenant.id.toLowerCase()) {
+      throw new HttpError(
+        404,
+        ERRORS.tenantNotFound,
+        `The Microsoft Entra tenant '${value}' could not be found.`,
+      );
+    }
+    // DOMAIN §1.4 says a Project Collection Administrator may connect; §3 reports that the tenant
+    // is only offered to an owner who is a tenant member. The emulator enforces the stricter rule.
+    if (!isOwner) {
+      throw new HttpError(
+        403,
+        ERRORS.accessDenied,
+        `Access Denied: only the owner of the organization '${w.organization}' can connect it to a Microsoft Entra tenant; ${caller} is not the owner.`,
+      );
+    }
+    // DOMAIN §1.4 / §3: the exact message users report when connecting as a guest.
+    if (!tenantUsersMatching(w.tenant.users, caller).some(isActiveMember)) {
+      throw new HttpError(
+        403,
+        ERRORS.notActiveTenantMember,
+        "Only active members of the AAD tenant are allowed to perform the link",
+      );
+    }
+    // DOMAIN §1.4 last bullet: an MSA whose address is the UPN of a (non-invited) tenant identity
+    // cannot perform the connection; the seed's temporary owner (§1.5) exists for this case.
+    const callerUser = w.users.find((u) => samePrincipal(u.principalName, caller));
+    const twin = w.tenant.users.find(
+      (t) => !isExternalUpn(t.userPrincipalName) && samePrincipal(t.userPrincipalName, caller),
+    );
+    if (callerUser?.origin === "msa" && twin !== undefined) {
+      throw new HttpError(
+        400,
+        ERRORS.msaMatchesTenantIdentity,
+        `The Microsoft account '${callerUser.principalName}' has the same address as the Microsoft Entra identity ` +
+          `'${twin.userPrincipalName}': connect while signed in as another owner whose Microsoft account differs from ` +
+          `every tenant identity, then transfer ownership back.`,
+      );
+    }
+    state.world.tenantId = value;
+  }
+  state.mutations.push({ kind: "tenant", value, by: caller });
+  return { status: 200, body: collectionBody(normalizeWorld(state.world)) };
+}
+
 // Discovery tables answered to `OPTIONS /_apis/{area}` (azure-devops-node-api VsoClient
 // beginGetAreaLocations). The versions let the client's autoNegotiateApiVersion keep the versions it
 // asks for: Location "7.2-preview.1", core projects "7.2-preview.4", Profile "3.2-preview.3".
@@ -639,6 +923,7 @@ interface State {
   url: string;
   faults: ActiveFault[];
   requests: RecordedRequest[];
+  mutations: Mutation[];
   onRequest?: (request: RecordedRequest) => void;
   pendingDelays: Set<{ timer: NodeJS.Timeout; resolve: () => void }>;
 }
@@ -830,6 +1115,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     url: "",
     faults: [],
     requests: [],
+    mutations: [],
     onRequest: opts.onRequest,
     pendingDelays: new Set(),
   };
@@ -864,6 +1150,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       state.world = validateWorld(world);
     },
     requests: state.requests,
+    mutations: state.mutations,
     injectFault(rule: FaultRule): void {
       const checked = checkFaultRule(rule);
       state.faults.push({ rule: checked, remaining: checked.times ?? 1 });
@@ -874,6 +1161,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     resetRequests(): void {
       state.requests.length = 0;
     },
+    resetMutations(): void {
+      state.mutations.length = 0;
+    },
+    signIn: (principalName: string): WorldUser => signIn(state, principalName),
+    redeem: (address: string): TenantUser => redeem(state, address),
+    addTenantUser: (user: TenantUser): TenantUser => addTenantUser(state, user),
+    removeTenantUser: (upnOrMail: string): TenantUser => removeTenantUser(state, upnOrMail),
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve, reject) => {
         for (const pending of state.pendingDelays) {
@@ -1081,6 +1375,107 @@ function authenticate(state: State, ctx: Context, credentials: Credentials): voi
   ctx.token = credentials.token;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Test-side edits of the world: what happens outside the REST API (a person signs in, redeems an
+// invitation; the tenant gains or loses a user, as the later azuread stand-in will do). Shared by
+// the `Emulator` methods and the control endpoints; never logged as mutations.
+
+/** A refused test-side edit; `status` is what the control endpoint answers. */
+class EditError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function nonEmpty(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new EditError(400, `${what} must be a non-empty string (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function signIn(state: State, principalName: unknown): WorldUser {
+  const name = nonEmpty(principalName, "signIn: principalName");
+  const user = state.world.users.find((u) => samePrincipal(u.principalName, name));
+  if (user === undefined) {
+    throw new EditError(404, `signIn: '${name}' is not a user of the organization`);
+  }
+  if (user.status === "disabled") {
+    throw new EditError(409, `signIn: '${user.principalName}' is disabled and cannot sign in`);
+  }
+  user.lastAccessedDate = new Date().toISOString();
+  // Added users are "pending" until their first sign-in (see addUser).
+  if (user.status === "pending") {
+    user.status = "active";
+  }
+  return structuredClone(user);
+}
+
+function redeem(state: State, address: unknown): TenantUser {
+  const wanted = nonEmpty(address, "redeem: address").toLowerCase();
+  const users = state.world.tenant.users;
+  // The most specific match first: an exact UPN, then the mail, then the address a guest UPN encodes.
+  const user =
+    users.find((t) => t.userPrincipalName.toLowerCase() === wanted) ??
+    users.find((t) => typeof t.mail === "string" && t.mail.toLowerCase() === wanted) ??
+    users.find((t) => externalAddressOf(t.userPrincipalName) === wanted);
+  if (user === undefined) {
+    throw new EditError(
+      404,
+      `redeem: no tenant user has the UPN, mail or invited address '${wanted}'`,
+    );
+  }
+  user.externalUserState = "Accepted";
+  return structuredClone(user);
+}
+
+function addTenantUser(state: State, raw: unknown): TenantUser {
+  let user: TenantUser;
+  try {
+    user = validateTenantUser(raw, "user");
+  } catch (err) {
+    throw new EditError(400, `addTenantUser: ${(err as Error).message}`);
+  }
+  const tenant = normalizeWorld(state.world).tenant;
+  if (tenant.users.some((t) => samePrincipal(t.userPrincipalName, user.userPrincipalName))) {
+    throw new EditError(
+      409,
+      `addTenantUser: the tenant already has a user '${user.userPrincipalName}'`,
+    );
+  }
+  const objectId = user.objectId?.toLowerCase();
+  if (objectId !== undefined && tenant.users.some((t) => t.objectId === objectId)) {
+    throw new EditError(
+      409,
+      `addTenantUser: the tenant already has a user with object id '${objectId}'`,
+    );
+  }
+  state.world.tenant.users.push(user);
+  return structuredClone(user);
+}
+
+function removeTenantUser(state: State, upnOrMail: unknown): TenantUser {
+  const wanted = nonEmpty(upnOrMail, "removeTenantUser: upnOrMail").toLowerCase();
+  const users = state.world.tenant.users;
+  let index = users.findIndex((t) => t.userPrincipalName.toLowerCase() === wanted);
+  if (index < 0) {
+    index = users.findIndex((t) => typeof t.mail === "string" && t.mail.toLowerCase() === wanted);
+  }
+  if (index < 0) {
+    throw new EditError(404, `removeTenantUser: no tenant user has the UPN or mail '${wanted}'`);
+  }
+  const [removed] = users.splice(index, 1);
+  return removed;
+}
+
+/**
+ * `/_emulator/*`: faults, requests, mutations, world; `POST signin {"principalName"}`,
+ * `POST redeem {"address"}`, `POST tenant/users <TenantUser>`, `DELETE tenant/users/{upnOrMail}`.
+ * Errors answer `{"message"}` with 400 (bad input), 404 (unknown user) or 409 (conflict).
+ */
 function control(
   state: State,
   method: string,
@@ -1095,7 +1490,16 @@ function control(
     return JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
   };
   const resource = `${method} ${segments.join("/").toLowerCase()}`;
+  const field = (name: string): unknown => asObject(json())?.[name];
   try {
+    if (
+      method === "DELETE" &&
+      segments.length === 3 &&
+      `${segments[0]}/${segments[1]}`.toLowerCase() === "tenant/users"
+    ) {
+      removeTenantUser(state, segments[2]);
+      return { status: 204 };
+    }
     switch (resource) {
       case "POST faults": {
         const rule = faultRuleFromJson(json());
@@ -1117,11 +1521,22 @@ function control(
       case "PUT world":
         state.world = validateWorld(json());
         return { status: 200, body: state.world };
+      case "GET mutations":
+        return { status: 200, body: state.mutations };
+      case "DELETE mutations":
+        state.mutations.length = 0;
+        return { status: 204 };
+      case "POST signin":
+        return { status: 200, body: signIn(state, field("principalName")) };
+      case "POST redeem":
+        return { status: 200, body: redeem(state, field("address")) };
+      case "POST tenant/users":
+        return { status: 201, body: addTenantUser(state, json()) };
       default:
         return fail(404, `no control endpoint ${method} /_emulator/${segments.join("/")}`);
     }
   } catch (err) {
-    return fail(400, (err as Error).message);
+    return fail(err instanceof EditError ? err.status : 400, (err as Error).message);
   }
 }
 
@@ -1212,6 +1627,17 @@ function buildRoutes(state: State): Route[] {
       const user = findUser(ctx.params.id);
       const index = view().users.findIndex((u) => u.id === user.id);
       state.world.users.splice(index, 1);
+      // A removed user leaves the organization's groups too, Project Collection Administrators included.
+      if (state.world.administrators !== undefined) {
+        state.world.administrators = state.world.administrators.filter(
+          (a) => !samePrincipal(a, user.principalName),
+        );
+      }
+      state.mutations.push({
+        kind: "removeUser",
+        value: user.principalName,
+        by: callerOf(state.world, ctx),
+      });
       return { status: 204 };
     }),
     route("POST", "/{org}/_apis/userentitlements", true, { released: released71 }, (ctx) =>
@@ -1316,26 +1742,21 @@ function buildRoutes(state: State): Route[] {
 
     // Organization owner and tenant (DOMAIN §2 [obs], undocumented; the Terraform provider's
     // client_config reads it).
-    route("GET", "/{org}/_apis/Organization/Collections/Me", true, {}, () => {
-      const w = view();
-      const owner = w.users.find((u) => u.principalName.toLowerCase() === w.owner.toLowerCase());
-      return {
-        status: 200,
-        body: {
-          id: w.organizationId,
-          name: w.organization,
-          owner: owner?.id ?? defaultUserId(w.owner),
-          tenantId: w.tenantId ?? ZERO_GUID,
-          status: "enabled",
-        },
-      };
-    }),
+    route("GET", "/{org}/_apis/Organization/Collections/Me", true, {}, () => ({
+      status: 200,
+      body: collectionBody(view()),
+    })),
+    route("PATCH", "/{org}/_apis/Organization/Collections/Me", true, {}, (ctx) =>
+      changeOwner(state, ctx),
+    ),
+    route("PATCH", "/{org}/_apis/Organization/Organizations/Me", true, {}, (ctx) =>
+      connectTenant(state, ctx),
+    ),
 
     // Who am I (DOMAIN §2): app.vssps.visualstudio.com, no organization in the path.
     route("GET", "/_apis/profile/profiles/{id}", true, {}, (ctx) => {
       const w = view();
-      const principal =
-        w.tokens !== undefined && ctx.token !== undefined ? w.tokens[ctx.token] : w.caller;
+      const principal = callerOf(w, ctx);
       const user = w.users.find((u) => u.principalName.toLowerCase() === principal.toLowerCase());
       const id = user?.id ?? defaultUserId(principal);
       if (ctx.params.id.toLowerCase() !== "me" && ctx.params.id.toLowerCase() !== id) {
@@ -1435,6 +1856,7 @@ function addUser(state: State, ctx: Context): Reply {
     dateCreated: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
   world.users.push(added);
+  state.mutations.push({ kind: "addUser", value: principalName, by: callerOf(world, ctx) });
   const view = normalizeWorld(world);
   const normalized = view.users[view.users.length - 1];
   const result = userEntitlement(view, normalized, state.url);

@@ -46,7 +46,16 @@ export interface TenantUser {
   objectId?: string;
   /** Default true. */
   accountEnabled?: boolean;
+  /**
+   * B2B invitation state (Graph `externalUserState`, which azuread.getUser reports, DOMAIN §2):
+   * an invited guest is "PendingAcceptance" until they redeem the invitation. Default "Accepted".
+   * A pending user is not an *active* member, so cannot connect the organization (DOMAIN §1.4).
+   */
+  externalUserState?: ExternalUserState;
 }
+
+/** Graph's `externalUserState` values the emulator models. */
+export type ExternalUserState = "PendingAcceptance" | "Accepted";
 
 export interface World {
   organization: string;
@@ -61,6 +70,11 @@ export interface World {
   caller: string;
   /** Optional: token value -> principalName it authenticates as; when set, other tokens get 401. */
   tokens?: Record<string, string>;
+  /**
+   * Principal names of Project Collection Administrators besides the owner, who always is one.
+   * Each must be an organization user. Only PCAs may change the owner (DOMAIN §1.4, §1.5).
+   */
+  administrators?: string[];
 }
 
 export interface NormalizedUser extends WorldUser {
@@ -81,6 +95,7 @@ export interface NormalizedTenantUser extends TenantUser {
   displayName: string;
   objectId: string;
   accountEnabled: boolean;
+  externalUserState: ExternalUserState;
 }
 
 /** A world with every optional id and default filled in. */
@@ -90,6 +105,8 @@ export interface NormalizedWorld extends World {
   users: NormalizedUser[];
   projects: NormalizedProject[];
   tenant: { id: string; domains: string[]; users: NormalizedTenantUser[] };
+  /** Never undefined; does not repeat the owner unless the fixture does. */
+  administrators: string[];
 }
 
 /** Default `dateCreated` of fixture users: fixed so responses are reproducible. */
@@ -144,6 +161,46 @@ export function defaultObjectId(tenantId: string, userPrincipalName: string): st
   );
 }
 
+/**
+ * The address a B2B guest was invited with, read back from its UPN: Entra writes
+ * `alias_domain#EXT#@tenant.onmicrosoft.com` for alias@domain (DOMAIN §2). The last '_' before
+ * `#EXT#` is the '@' (host names have no '_'; aliases may). undefined for a non-guest UPN.
+ */
+export function externalAddressOf(userPrincipalName: string): string | undefined {
+  const marker = userPrincipalName.toUpperCase().indexOf("#EXT#@");
+  if (marker < 0) {
+    return undefined;
+  }
+  const local = userPrincipalName.slice(0, marker);
+  const at = local.lastIndexOf("_");
+  return at <= 0 || at === local.length - 1
+    ? undefined
+    : `${local.slice(0, at)}@${local.slice(at + 1)}`.toLowerCase();
+}
+
+/** True for a UPN Entra gave an invited (external) user: it carries `#EXT#`. */
+export function isExternalUpn(userPrincipalName: string): boolean {
+  return userPrincipalName.toUpperCase().includes("#EXT#@");
+}
+
+/**
+ * The tenant users a principal name stands for: equal, case-insensitively, to the UPN, the mail,
+ * or the external address inside a guest UPN (DOMAIN §1.1 matching rules). Several can match
+ * (a member's UPN and a stale guest's mail); callers decide which one counts.
+ */
+export function tenantUsersMatching<T extends TenantUser>(
+  users: readonly T[],
+  address: string,
+): T[] {
+  const wanted = address.toLowerCase();
+  return users.filter(
+    (t) =>
+      t.userPrincipalName.toLowerCase() === wanted ||
+      (typeof t.mail === "string" && t.mail.toLowerCase() === wanted) ||
+      externalAddressOf(t.userPrincipalName) === wanted,
+  );
+}
+
 /** The domain part of a principal name or mail, lower-cased. */
 export function domainOf(principalName: string): string {
   return principalName.slice(principalName.lastIndexOf("@") + 1).toLowerCase();
@@ -188,8 +245,10 @@ export function normalizeWorld(w: World): NormalizedWorld {
         displayName: t.displayName ?? displayNameFrom(t.userPrincipalName),
         objectId: (t.objectId ?? defaultObjectId(w.tenant.id, t.userPrincipalName)).toLowerCase(),
         accountEnabled: t.accountEnabled ?? true,
+        externalUserState: t.externalUserState ?? "Accepted",
       })),
     },
+    administrators: [...(w.administrators ?? [])],
     ...(w.tokens === undefined ? {} : { tokens: { ...w.tokens } }),
   };
 }
@@ -399,7 +458,8 @@ function validateProject(value: unknown, path: string): WorldProject {
   return project;
 }
 
-function validateTenantUser(value: unknown, path: string): TenantUser {
+/** Checks one tenant user (also used for users added over the control API) and returns a copy. */
+export function validateTenantUser(value: unknown, path: string = "user"): TenantUser {
   const o = object(value, path, [
     "userPrincipalName",
     "mail",
@@ -407,6 +467,7 @@ function validateTenantUser(value: unknown, path: string): TenantUser {
     "displayName",
     "objectId",
     "accountEnabled",
+    "externalUserState",
   ]);
   const user: TenantUser = {
     userPrincipalName: requiredString(
@@ -434,6 +495,11 @@ function validateTenantUser(value: unknown, path: string): TenantUser {
     }
     user.accountEnabled = o.accountEnabled;
   }
+  const externalUserState = optionalOneOf(o, "externalUserState", path, [
+    "PendingAcceptance",
+    "Accepted",
+  ] as const);
+  if (externalUserState !== undefined) user.externalUserState = externalUserState;
   return user;
 }
 
@@ -452,6 +518,7 @@ export function validateWorld(raw: unknown): World {
     "tenant",
     "caller",
     "tokens",
+    "administrators",
   ]);
   // Organization names: letters, digits and hyphens, not starting or ending with a hyphen.
   const organization = requiredString(
@@ -565,6 +632,22 @@ export function validateWorld(raw: unknown): World {
       tokens[token] = principal;
     });
     world.tokens = tokens;
+  }
+
+  if (o.administrators !== undefined) {
+    const administrators = array(o.administrators, "administrators").map((a, i) => {
+      const at = `administrators[${i}]`;
+      if (typeof a !== "string" || !PRINCIPAL.test(a)) {
+        fail(at, `must be a principal name like name@domain (got ${show(a)})`);
+      }
+      // Project Collection Administrators is a group of the organization: only its users can be in it.
+      if (!users.some((u) => u.principalName.toLowerCase() === a.toLowerCase())) {
+        fail(at, `${show(a)} is not the principalName of any entry in users`);
+      }
+      return a;
+    });
+    unique(administrators, (i) => `administrators[${i}]`, "administrators");
+    world.administrators = administrators;
   }
   return world;
 }

@@ -17,11 +17,18 @@ const INVOKES = {
 } as const;
 
 /** Resource types the program may register; anything else fails the test. */
-const RESOURCE_TYPES = new Set([
-  "azuread:index/invitation:Invitation",
-  "pulumi:pulumi:StackReference",
-  "devops-entra-connect:entra:TenantGuests",
-]);
+export const TYPES = {
+  invitation: "azuread:index/invitation:Invitation",
+  randomPet: "random:index/randomPet:RandomPet",
+  stackReference: "pulumi:pulumi:StackReference",
+  tenantGuests: "devops-entra-connect:entra:TenantGuests",
+  temporaryOwner: "devops-entra-connect:organization:TemporaryOwner",
+  directoryConnection: "devops-entra-connect:organization:DirectoryConnection",
+  organizationUser: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationUser",
+  organizationOwner: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationOwner",
+  tenantConnection: "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection",
+} as const;
+const RESOURCE_TYPES = new Set<string>(Object.values(TYPES));
 
 /**
  * Pulumi mocks that answer azuread invokes from the same world fixture as the Azure DevOps
@@ -121,6 +128,7 @@ export class WorldMocks implements pulumi.runtime.Mocks {
           userPrincipalName: user.userPrincipalName,
           mail: user.mail ?? "",
           userType: user.userType,
+          externalUserState: user.externalUserState ?? "Accepted",
           displayName: user.displayName,
           accountEnabled: user.accountEnabled,
         };
@@ -163,8 +171,15 @@ export class WorldMocks implements pulumi.runtime.Mocks {
           },
         };
       }
+      case TYPES.randomPet:
+        return { id: "brave-otter", state: { ...args.inputs } };
+      case TYPES.organizationUser:
+        return {
+          id: `user-${String(args.inputs.principalName)}`,
+          state: { ...args.inputs, userId: `user-${String(args.inputs.principalName)}` },
+        };
       default:
-        return { id: undefined, state: args.inputs };
+        return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
     }
   }
 }

@@ -1,0 +1,184 @@
+import { normalizeIdentity } from "../config/identity";
+import type { Finding, FindingCode, MigrationPlan } from "./types";
+
+/** What the tenant says about one identity (from `getUser`: exact `userType` and invitation state). */
+export interface TenantStanding {
+  readonly kind: "member" | "guest";
+  /** `PendingAcceptance` until the invitee redeems; absent for non-invited accounts. */
+  readonly externalUserState?: string;
+  readonly accountEnabled: boolean;
+}
+
+/** Who a configured token says it is ("who am I"), or why that could not be asked. */
+export type TokenIdentity = { readonly email: string } | { readonly error: string } | undefined;
+
+export interface ReadinessInput {
+  readonly plan: MigrationPlan;
+  readonly allowTfvc: boolean;
+  /** Principal name of the organization's current owner (undefined when not found). */
+  readonly currentOwner?: string;
+  /** The current owner's standing in the tenant, when they match a tenant identity. */
+  readonly ownerStanding?: TenantStanding;
+  /** The owner's token (`devopsToken`): who it belongs to. */
+  readonly ownerToken: TokenIdentity;
+  readonly temporaryOwner: {
+    /** Configured MSA address (normalized); undefined when not configured. */
+    readonly msaEmail?: string;
+    /** Standing of the invited temporary account in the tenant; undefined when not found there. */
+    readonly standing?: TenantStanding;
+    /** Whether it is a user of the organization, and whether it has signed in once. */
+    readonly organizationUser?: { readonly signedIn: boolean };
+    /** Its token (`temporaryOwner.devopsToken`): who it belongs to. */
+    readonly token: TokenIdentity;
+  };
+}
+
+/**
+ * The complete list of what stands between the organization and the connection (DOMAIN §1.4–1.6):
+ * the plan's own blockers, adjusted for the chosen path (temporary owner or the owner), and the
+ * preconditions users trip over — an invitation not redeemed, a new owner who never signed in, a
+ * token that belongs to someone else. Reported in `prepare`; every one is fatal in `connect`.
+ */
+export function connectionBlockers(input: ReadinessInput): Finding[] {
+  const blockers: Finding[] = [];
+  const temporary = input.temporaryOwner;
+  const viaTemporaryOwner = temporary.msaEmail !== undefined;
+  for (const b of input.plan.blockers) {
+    if (b.code === "TFVC_IN_USE" && input.allowTfvc) continue;
+    // With a temporary owner, the owner's own standing no longer decides who connects.
+    if (
+      viaTemporaryOwner &&
+      (b.code === "TEMPORARY_OWNER_REQUIRED" || b.code === "OWNER_NOT_TENANT_MEMBER")
+    )
+      continue;
+    blockers.push(b);
+  }
+  const add = (code: FindingCode, message: string, users?: string[]): void => {
+    blockers.push(users ? { code, message, users } : { code, message });
+  };
+
+  if (!viaTemporaryOwner) {
+    if (input.plan.blockers.some((b) => b.code === "TEMPORARY_OWNER_REQUIRED")) {
+      add(
+        "TEMPORARY_OWNER_NOT_CONFIGURED",
+        "A temporary owner is needed but devops-entra-connect:temporaryOwner.msaEmail is not set. Create a Microsoft account at https://signup.live.com " +
+          "(the `temporaryOwner.proposedMsaEmail` stack output proposes an address), then `pulumi config set --path temporaryOwner.msaEmail <address>` and run `pulumi up` in the prepare phase.",
+      );
+    }
+    const owner = input.currentOwner;
+    if (owner !== undefined) {
+      identityCheck(
+        add,
+        "devopsToken",
+        input.ownerToken,
+        owner,
+        "the organization owner, who performs the connection",
+      );
+      if (input.ownerStanding !== undefined)
+        standingCheck(add, owner, input.ownerStanding, "CONNECTING_USER_NOT_ACTIVE_MEMBER");
+    }
+    return blockers;
+  }
+
+  const msa = temporary.msaEmail as string;
+  if (temporary.standing === undefined) {
+    add(
+      "TEMPORARY_OWNER_NOT_INVITED",
+      `The temporary owner ${msa} is not in the tenant yet: run \`pulumi up\` in the prepare phase.`,
+      [msa],
+    );
+  } else {
+    standingCheck(add, msa, temporary.standing, "TEMPORARY_OWNER_INVITATION_NOT_REDEEMED");
+  }
+  if (temporary.organizationUser === undefined) {
+    add(
+      "TEMPORARY_OWNER_NOT_IN_ORGANIZATION",
+      `The temporary owner ${msa} is not a user of the organization yet: run \`pulumi up\` in the prepare phase.`,
+      [msa],
+    );
+  } else if (!temporary.organizationUser.signedIn) {
+    add(
+      "TEMPORARY_OWNER_NEVER_SIGNED_IN",
+      `The temporary owner ${msa} has never signed in to https://dev.azure.com/${input.plan.organization}; a new owner must have signed in once. Sign in with that account.`,
+      [msa],
+    );
+  }
+  identityCheck(
+    add,
+    "temporaryOwner.devopsToken",
+    temporary.token,
+    msa,
+    "the temporary owner, who performs the connection",
+  );
+  // The owner's token changes the owner; it must not be the temporary account's own.
+  if (
+    input.ownerToken &&
+    "email" in input.ownerToken &&
+    normalizeIdentity(input.ownerToken.email) === msa
+  ) {
+    add(
+      "TOKEN_IDENTITY_MISMATCH",
+      `devopsToken belongs to the temporary owner ${msa}; it must belong to a Project Collection Administrator of the organization (the owner).`,
+    );
+  } else if (input.ownerToken && "error" in input.ownerToken) {
+    add("TOKEN_IDENTITY_MISMATCH", `devopsToken could not be checked: ${input.ownerToken.error}`);
+  }
+  return blockers;
+}
+
+function identityCheck(
+  add: (code: FindingCode, message: string, users?: string[]) => void,
+  key: string,
+  token: TokenIdentity,
+  expected: string,
+  role: string,
+): void {
+  if (token === undefined) {
+    add(
+      "TOKEN_IDENTITY_MISMATCH",
+      `devops-entra-connect:${key} is not set; it must belong to ${expected} (${role}).`,
+    );
+  } else if ("error" in token) {
+    add(
+      "TOKEN_IDENTITY_MISMATCH",
+      `devops-entra-connect:${key} could not be checked: ${token.error}`,
+    );
+  } else if (normalizeIdentity(token.email) !== normalizeIdentity(expected)) {
+    add(
+      "TOKEN_IDENTITY_MISMATCH",
+      `devops-entra-connect:${key} belongs to ${token.email}, not to ${expected} (${role}); configure that person's token.`,
+    );
+  }
+}
+
+/** Today only an *active member* of the tenant may connect (DOMAIN §1.4). */
+function standingCheck(
+  add: (code: FindingCode, message: string, users?: string[]) => void,
+  who: string,
+  standing: TenantStanding,
+  pendingCode: FindingCode,
+): void {
+  if (standing.externalUserState === "PendingAcceptance") {
+    add(
+      pendingCode,
+      `${who} has not redeemed the tenant invitation yet: open the invitation email (or the redeem link) and accept it.`,
+      [who],
+    );
+  }
+  if (standing.kind === "guest") {
+    add(
+      pendingCode === "TEMPORARY_OWNER_INVITATION_NOT_REDEEMED"
+        ? "TEMPORARY_OWNER_IS_GUEST"
+        : "CONNECTING_USER_NOT_ACTIVE_MEMBER",
+      `${who} is a guest of the tenant; only active members may connect ("Only active members of the AAD tenant are allowed to perform the link"). A User Administrator can change its user type to Member in Entra.`,
+      [who],
+    );
+  }
+  if (!standing.accountEnabled) {
+    add(
+      "CONNECTING_USER_NOT_ACTIVE_MEMBER",
+      `${who} is disabled in the tenant; enable the account.`,
+      [who],
+    );
+  }
+}

@@ -1,0 +1,77 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { DevOpsClient } from "../devops/client";
+import { DevOpsCredential, PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
+
+/**
+ * Which identity performs a provider's calls (issue: "which identity performs each call is
+ * configured explicitly"): the organization owner's credential (`devopsToken`, else
+ * `AZDO_PERSONAL_ACCESS_TOKEN`, else Entra), or the temporary owner's (`temporaryOwner.devopsToken`,
+ * else `AZDO_TEMPORARY_OWNER_TOKEN`).
+ */
+export type CallerRole = "owner" | "temporaryOwner";
+
+/** Env fallback of the temporary owner's token. */
+export const TEMPORARY_OWNER_PAT_ENV = "AZDO_TEMPORARY_OWNER_TOKEN";
+
+const NAMESPACE = "devops-entra-connect";
+
+/**
+ * Tokens live in the provider process only. They are read from the stack config that the engine
+ * hands to `configure` (secrets decrypted there) and kept on a global symbol — never in a variable
+ * a provider method captures, because the serialized provider is stored in the state in plaintext.
+ */
+const STORE = Symbol.for("devops-entra-connect/provider-tokens");
+type Tokens = Partial<Record<CallerRole, string>>;
+type Global = typeof globalThis & { [STORE]?: Tokens };
+
+/** Stores the tokens found in the stack config; called from each provider's `configure`. */
+export function rememberTokens(config: pulumi.dynamic.Config): void {
+  const tokens: Tokens = {};
+  const owner = config.get(`${NAMESPACE}:devopsToken`)?.trim();
+  if (owner) tokens.owner = owner;
+  const temporaryOwner = config.get(`${NAMESPACE}:temporaryOwner`);
+  if (temporaryOwner) {
+    try {
+      const token = (JSON.parse(temporaryOwner) as { devopsToken?: unknown }).devopsToken;
+      if (typeof token === "string" && token.trim() !== "") tokens.temporaryOwner = token.trim();
+    } catch {
+      // The program validated this key before any provider ran; a non-JSON value has no token.
+    }
+  }
+  (globalThis as Global)[STORE] = tokens;
+}
+
+/** The credential for `role`, from `configure`'s tokens or the environment. */
+export function credentialFor(
+  role: CallerRole,
+  env: NodeJS.ProcessEnv = process.env,
+): DevOpsCredential {
+  const tokens = (globalThis as Global)[STORE] ?? {};
+  if (role === "owner") {
+    return resolveDevOpsCredential({ ...(tokens.owner ? { configToken: tokens.owner } : {}), env });
+  }
+  const token = tokens.temporaryOwner ?? env[TEMPORARY_OWNER_PAT_ENV]?.trim();
+  if (!token) {
+    // An MSA has no Entra token for Azure DevOps: the temporary owner needs a PAT.
+    return {
+      source: "config devopsToken",
+      authorizationHeader: () =>
+        Promise.reject(
+          new Error(
+            `No token for the temporary owner: set \`pulumi config set --secret --path temporaryOwner.devopsToken <PAT>\` or ${TEMPORARY_OWNER_PAT_ENV}.`,
+          ),
+        ),
+    };
+  }
+  return resolveDevOpsCredential({ configToken: token, env: { [PAT_ENV]: "" } });
+}
+
+/** A client for `organization` acting as `role`. */
+export function clientFor(organization: string, role: CallerRole): DevOpsClient {
+  return new DevOpsClient({ organization, credential: credentialFor(role) });
+}
+
+/** For tests: forget what `configure` stored. */
+export function forgetTokens(): void {
+  delete (globalThis as Global)[STORE];
+}

@@ -1,0 +1,278 @@
+import { strict as assert } from "node:assert";
+import { Emulator, startEmulator } from "./emulator/server";
+import type { World } from "./emulator/world";
+import {
+  OWNER_TOKEN,
+  TEMPORARY_TOKEN,
+  fixture,
+  runProgram,
+  stackConfig,
+} from "./support/programRun";
+import { TYPES, WorldMocks, unwrap } from "./support/worldMocks";
+
+const TEMPORARY = "fabrikam-migration@outlook.com";
+const TEMPORARY_UPN = "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.com";
+
+/** The reference world in which each token maps to its person, as Azure DevOps would see them. */
+function world(edit: (w: World) => void = () => undefined): World {
+  const w = fixture();
+  w.tokens = { [OWNER_TOKEN]: "jamalhartnett@fabrikam.com", [TEMPORARY_TOKEN]: TEMPORARY };
+  edit(w);
+  return w;
+}
+
+/** After `prepare` was applied and the humans did their part: invited, redeemed, signed in once. */
+function readyWorld(edit: (w: World) => void = () => undefined): World {
+  return world((w) => {
+    w.tenant.users.push({ userPrincipalName: TEMPORARY_UPN, mail: TEMPORARY, userType: "Member" });
+    w.users.push({
+      principalName: TEMPORARY,
+      origin: "msa",
+      lastAccessedDate: "2026-11-25T10:00:00Z",
+    });
+    edit(w);
+  });
+}
+
+/** Config of a migration through the temporary owner, with the part-1 blockers cleared. */
+function cleared(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    temporaryOwner: { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN },
+    acceptHistoricUsers: ["olduser@fabrikam.com"],
+    allowTfvc: true,
+    ...extra,
+  };
+}
+
+describe("the phases: prepare → connect → cleanup", () => {
+  let emulator: Emulator;
+  afterEach(() => emulator?.close());
+  const start = async (w: World): Promise<void> => {
+    emulator = await startEmulator({ world: w });
+  };
+
+  it("prepare registers the guests and the temporary owner pairing, nothing irreversible", async () => {
+    const w = world();
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w),
+      stackConfig(w, { temporaryOwner: { msaEmail: TEMPORARY } }),
+    );
+    const types = r.mocks.registrations.map((x) => x.type);
+    assert.equal(r.mocks.registered(TYPES.temporaryOwner).length, 1);
+    const invitations = r.mocks
+      .registered(TYPES.invitation)
+      .map((i) => [i.name, i.inputs.userType]);
+    assert.deepEqual(invitations.sort(), [
+      ["guests-dev.someone@gmail.com", "Guest"],
+      ["guests-partner@othercompany.com", "Guest"],
+      ["temporary-owner-invitation", "Member"],
+    ]);
+    const user = r.mocks.registered(TYPES.organizationUser);
+    assert.equal(user.length, 1);
+    assert.equal(user[0].inputs.principalName, TEMPORARY);
+    assert.equal(user[0].inputs.license, "express");
+    assert.ok(!types.includes(TYPES.organizationOwner), "no owner change in prepare");
+    assert.ok(!types.includes(TYPES.tenantConnection), "no connection in prepare");
+    assert.ok(!types.includes(TYPES.randomPet), "no alias once the address is configured");
+    // What is left before connect is reported: the account is not invited, not in the organization, no token.
+    const codes = r.outputs.migrationPlan.blockers.map((b) => b.code);
+    for (const code of [
+      "TEMPORARY_OWNER_NOT_INVITED",
+      "TEMPORARY_OWNER_NOT_IN_ORGANIZATION",
+      "TOKEN_IDENTITY_MISMATCH",
+    ]) {
+      assert.ok((codes as string[]).includes(code), `${code} in ${codes.join(", ")}`);
+    }
+    assert.ok(
+      !codes.includes("TEMPORARY_OWNER_REQUIRED"),
+      "the configured temporary owner answers that blocker",
+    );
+    assert.match(
+      r.outputs.manualSteps,
+      /1\. Sign in as fabrikam-migration@outlook\.com, redeem the tenant invitation/,
+    );
+    assert.match(
+      r.outputs.userCommunication.before,
+      /Azure DevOps `fabrikam` moves its sign-in to Microsoft Entra ID \(fabrikam\.com\)/,
+    );
+    assert.match(r.outputs.userCommunication.before, /Planned after 2026-11-26/);
+    assert.equal(emulator.mutations.length, 0, "evaluation changes nothing");
+  });
+
+  it("connect is refused while any blocker stands, with one message listing them all", async () => {
+    const w = world((x) => {
+      // Invited but not redeemed, in the organization but never signed in.
+      x.tenant.users.push({
+        userPrincipalName: TEMPORARY_UPN,
+        mail: TEMPORARY,
+        userType: "Guest",
+        externalUserState: "PendingAcceptance",
+      });
+      x.users.push({ principalName: TEMPORARY, origin: "msa" });
+    });
+    await start(w);
+    const mocks = new WorldMocks(w);
+    await assert.rejects(
+      runProgram(
+        emulator,
+        mocks,
+        stackConfig(w, {
+          phase: "connect",
+          temporaryOwner: { msaEmail: TEMPORARY, devopsToken: "someone-else" },
+        }),
+      ),
+      (err: Error) => {
+        const lines = err.message.split("\n");
+        assert.match(
+          lines[0],
+          /^The connect phase is refused: 6 blocker\(s\) stand, and nothing was changed\.$/,
+        );
+        const codes = lines.slice(1).map((l) => /^ {2}- ([A-Z_0-9]+):/.exec(l)?.[1]);
+        assert.deepEqual(codes.sort(), [
+          "HISTORIC_USERS_NOT_ACCEPTED",
+          "TEMPORARY_OWNER_INVITATION_NOT_REDEEMED",
+          "TEMPORARY_OWNER_IS_GUEST",
+          "TEMPORARY_OWNER_NEVER_SIGNED_IN",
+          "TFVC_IN_USE",
+          "TOKEN_IDENTITY_MISMATCH",
+        ]);
+        return true;
+      },
+    );
+    assert.equal(
+      mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length,
+      0,
+      "nothing registered",
+    );
+    assert.equal(emulator.mutations.length, 0);
+  });
+
+  it("connect, once cleared, hands ownership to the temporary owner and connects with its token", async () => {
+    const w = readyWorld();
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w),
+      stackConfig(w, { phase: "connect", ...cleared() }),
+    );
+    assert.deepEqual(r.outputs.migrationPlan.blockers, []);
+    const owner = r.mocks.registered(TYPES.organizationOwner);
+    assert.equal(owner.length, 1);
+    assert.equal(owner[0].inputs.ownerPrincipalName, TEMPORARY);
+    assert.equal(owner[0].inputs.role, "owner");
+    assert.equal(owner[0].inputs.handBackRole, "owner");
+    const connection = r.mocks.registered(TYPES.tenantConnection);
+    assert.equal(connection.length, 1);
+    assert.equal(connection[0].inputs.tenantId, w.tenant.id);
+    assert.equal(connection[0].inputs.role, "temporaryOwner");
+    assert.equal(connection[0].inputs.allowDisconnect, false);
+    assert.equal(r.mocks.registered(TYPES.directoryConnection).length, 1);
+    assert.equal(await unwrap(r.outputs.connection?.tenantId as never), w.tenant.id);
+  });
+
+  it("connect without a temporary owner needs the owner to be an active member, and connects as the owner", async () => {
+    // Ada's MSA differs from her Entra UPN (alovelace@), so she can connect herself.
+    const w = world((x) => {
+      x.owner = "ada.lovelace@fabrikam.com";
+      x.tokens = { [OWNER_TOKEN]: "ada.lovelace@fabrikam.com" };
+    });
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w),
+      stackConfig(w, {
+        phase: "connect",
+        acceptHistoricUsers: ["olduser@fabrikam.com"],
+        allowTfvc: true,
+      }),
+    );
+    assert.equal(r.mocks.registered(TYPES.temporaryOwner).length, 0);
+    assert.equal(r.mocks.registered(TYPES.organizationOwner).length, 0);
+    assert.equal(r.mocks.registered(TYPES.tenantConnection)[0].inputs.role, "owner");
+  });
+
+  it("connect refuses a token that belongs to someone else than the owner who connects", async () => {
+    const w = world((x) => {
+      x.owner = "ada.lovelace@fabrikam.com";
+      x.tokens = { [OWNER_TOKEN]: "sam.taylor@fabrikam.com" };
+    });
+    await start(w);
+    await assert.rejects(
+      runProgram(
+        emulator,
+        new WorldMocks(w),
+        stackConfig(w, {
+          phase: "connect",
+          acceptHistoricUsers: ["olduser@fabrikam.com"],
+          allowTfvc: true,
+        }),
+      ),
+      /TOKEN_IDENTITY_MISMATCH: devops-entra-connect:devopsToken belongs to sam\.taylor@fabrikam\.com, not to ada\.lovelace@fabrikam\.com/,
+    );
+  });
+
+  it("cleanup drops the pairing and keeps the connection and the guests", async () => {
+    const w = readyWorld((x) => {
+      x.tenantId = x.tenant.id;
+      x.owner = TEMPORARY;
+    });
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w, ["dev.someone@gmail.com", "partner@othercompany.com"]),
+      stackConfig(w, { phase: "cleanup", ...cleared() }),
+    );
+    const types = new Set(r.mocks.registrations.map((x) => x.type));
+    for (const gone of [
+      TYPES.temporaryOwner,
+      TYPES.organizationOwner,
+      TYPES.organizationUser,
+      TYPES.randomPet,
+    ]) {
+      assert.ok(!types.has(gone), `${gone} leaves the program in cleanup`);
+    }
+    assert.ok(
+      !r.mocks.registered(TYPES.invitation).some((i) => i.name.startsWith("temporary-owner")),
+    );
+    assert.equal(r.mocks.registered(TYPES.tenantConnection)[0].inputs.role, "owner");
+    assert.deepEqual(r.invitedGuests, ["dev.someone@gmail.com", "partner@othercompany.com"]);
+    assert.match(
+      r.outputs.manualSteps,
+      /Close the temporary Microsoft account fabrikam-migration@outlook\.com/,
+    );
+    assert.match(
+      r.outputs.userCommunication.after,
+      /As of 2026-11-26, sign in to https:\/\/dev\.azure\.com\/fabrikam with your fabrikam\.com work account/,
+    );
+  });
+
+  it("cleanup is refused before the organization is connected", async () => {
+    const w = readyWorld();
+    await start(w);
+    await assert.rejects(
+      runProgram(emulator, new WorldMocks(w), stackConfig(w, { phase: "cleanup", ...cleared() })),
+      /phase is cleanup, but the organization is not connected to tenant 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b \(it reports no tenant\)\. Nothing was changed\. Run the connect phase first\./,
+    );
+  });
+
+  it("keeps both tokens out of every registration, serialized provider and output", async () => {
+    const w = readyWorld();
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w),
+      stackConfig(w, { phase: "connect", ...cleared() }),
+    );
+    const dynamic = r.mocks.registrations.filter((x) =>
+      x.type.startsWith("pulumi-nodejs:dynamic/"),
+    );
+    assert.equal(dynamic.length, 3);
+    for (const d of dynamic)
+      assert.ok(String(d.inputs.__provider).length > 1000, "the provider was serialized");
+    const everything = JSON.stringify({ registrations: r.mocks.registrations, outputs: r.outputs });
+    for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN])
+      assert.ok(!everything.includes(token), "no token value");
+  });
+});
