@@ -20,9 +20,10 @@ const NAMESPACE = "devops-entra-connect";
  * hands to `configure` (secrets decrypted there) and kept on a global symbol — never in a variable
  * a provider method captures, because the serialized provider is stored in the state in plaintext.
  */
-const STORE = Symbol.for("devops-entra-connect/provider-tokens");
 type Tokens = Partial<Record<CallerRole, string>>;
-type Global = typeof globalThis & { [STORE]?: Tokens };
+/** A global key, not a captured Symbol: the closure serializer cannot carry a Symbol value across. */
+const STORE_KEY = "__devopsEntraConnectProviderTokens";
+type Global = typeof globalThis & { [STORE_KEY]?: Tokens };
 
 /** Stores the tokens found in the stack config; called from each provider's `configure`. */
 export function rememberTokens(config: pulumi.dynamic.Config): void {
@@ -38,7 +39,7 @@ export function rememberTokens(config: pulumi.dynamic.Config): void {
       // The program validated this key before any provider ran; a non-JSON value has no token.
     }
   }
-  (globalThis as Global)[STORE] = tokens;
+  (globalThis as Global)[STORE_KEY] = tokens;
 }
 
 /** The credential for `role`, from `configure`'s tokens or the environment. */
@@ -46,7 +47,7 @@ export function credentialFor(
   role: CallerRole,
   env: NodeJS.ProcessEnv = process.env,
 ): DevOpsCredential {
-  const tokens = (globalThis as Global)[STORE] ?? {};
+  const tokens = (globalThis as Global)[STORE_KEY] ?? {};
   if (role === "owner") {
     return resolveDevOpsCredential({ ...(tokens.owner ? { configToken: tokens.owner } : {}), env });
   }
@@ -73,5 +74,5 @@ export function clientFor(organization: string, role: CallerRole): DevOpsClient 
 
 /** For tests: forget what `configure` stored. */
 export function forgetTokens(): void {
-  delete (globalThis as Global)[STORE];
+  delete (globalThis as Global)[STORE_KEY];
 }

@@ -632,6 +632,18 @@ describe("Azure DevOps emulator", () => {
       );
       assert.ok(!emu.world.users.some((u) => u.principalName === "leaver@othercompany.com"));
     });
+
+    it("refuses to delete the current owner (ownership must be handed back first)", async () => {
+      const id = defaultUserId("jamalhartnett@fabrikam.com");
+      assertMicrosoftError(
+        await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`),
+        400,
+        "InvalidArgumentValueException",
+        "owns the organization 'fabrikam' and cannot be removed; change the owner first",
+      );
+      assert.equal(emu.world.owner, "jamalhartnett@fabrikam.com");
+      assert.equal(emu.mutations.length, 0);
+    });
   });
 
   describe("graph users", () => {

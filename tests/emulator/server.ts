@@ -1625,6 +1625,15 @@ function buildRoutes(state: State): Route[] {
     })),
     route("DELETE", "/{org}/_apis/userentitlements/{id}", true, { released: released71 }, (ctx) => {
       const user = findUser(ctx.params.id);
+      // The organization must always have an owner: removing the current one is refused [?], which
+      // also catches a cleanup that removes the temporary owner before handing ownership back.
+      if (samePrincipal(state.world.owner, user.principalName)) {
+        throw new HttpError(
+          400,
+          ERRORS.invalidArgument,
+          `The user '${user.principalName}' owns the organization '${state.world.organization}' and cannot be removed; change the owner first.`,
+        );
+      }
       const index = view().users.findIndex((u) => u.id === user.id);
       state.world.users.splice(index, 1);
       // A removed user leaves the organization's groups too, Project Collection Administrators included.

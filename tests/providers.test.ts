@@ -1,0 +1,337 @@
+import { strict as assert } from "node:assert";
+import type * as pulumi from "@pulumi/pulumi";
+import { BASE_URL_ENV } from "../devops/hosts";
+import { forgetTokens } from "../providers/credentials";
+import { provider as ownerProvider } from "../providers/organizationOwner";
+import { provider as userProvider } from "../providers/organizationUser";
+import { provider as connectionProvider } from "../providers/tenantConnection";
+import { Emulator, startEmulator } from "./emulator/server";
+import { World, defaultUserId } from "./emulator/world";
+import { loadSerializedProvider, providerConfig, serializeProvider } from "./support/engineLike";
+import { OWNER_TOKEN, TEMPORARY_TOKEN, fixture } from "./support/programRun";
+
+const TEMPORARY = "fabrikam-migration@outlook.com";
+const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+const CONFIG = providerConfig({
+  "devops-entra-connect:devopsToken": OWNER_TOKEN,
+  "devops-entra-connect:temporaryOwner": JSON.stringify({
+    msaEmail: TEMPORARY,
+    devopsToken: TEMPORARY_TOKEN,
+  }),
+});
+
+function world(): World {
+  const w = fixture();
+  w.tokens = { [OWNER_TOKEN]: "jamalhartnett@fabrikam.com", [TEMPORARY_TOKEN]: TEMPORARY };
+  w.tenant.users.push({
+    userPrincipalName: "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.com",
+    mail: TEMPORARY,
+    userType: "Member",
+  });
+  return w;
+}
+
+/** check() then create(), as the engine calls them. */
+async function checkAndCreate(
+  provider: pulumi.dynamic.ResourceProvider,
+  news: Record<string, unknown>,
+): Promise<{ id: string; outs: Record<string, unknown> }> {
+  const checked = await provider.check!({}, news);
+  assert.equal(checked.failures, undefined, JSON.stringify(checked.failures));
+  const created = await provider.create(checked.inputs);
+  return { id: created.id, outs: created.outs as Record<string, unknown> };
+}
+
+describe("dynamic providers against the emulator", () => {
+  let emulator: Emulator;
+  let savedBase: string | undefined;
+  beforeEach(async () => {
+    emulator = await startEmulator({ world: world() });
+    savedBase = process.env[BASE_URL_ENV];
+    process.env[BASE_URL_ENV] = emulator.url;
+    for (const p of [userProvider, ownerProvider, connectionProvider])
+      await p.configure!({ config: CONFIG });
+  });
+  afterEach(async () => {
+    if (savedBase === undefined) delete process.env[BASE_URL_ENV];
+    else process.env[BASE_URL_ENV] = savedBase;
+    forgetTokens();
+    await emulator.close();
+  });
+
+  describe("organization user", () => {
+    const news = {
+      organization: "fabrikam",
+      principalName: " Fabrikam-Migration@Outlook.com ",
+      license: "express",
+      role: "owner",
+    };
+
+    it("adds the user with a Basic license, reads it back, diffs, and removes it (404 is success)", async () => {
+      const { id, outs } = await checkAndCreate(userProvider, news);
+      assert.equal(outs.principalName, TEMPORARY);
+      assert.equal(outs.userId, id);
+      assert.equal(outs.signedIn, false);
+      assert.deepEqual(
+        emulator.mutations.map((m) => [m.kind, m.value, m.by]),
+        [["addUser", TEMPORARY, "jamalhartnett@fabrikam.com"]],
+      );
+
+      emulator.signIn(TEMPORARY);
+      const read = await userProvider.read!(id, outs);
+      assert.equal(read.id, id);
+      assert.equal(read.props?.signedIn, true);
+      assert.deepEqual(read.inputs, {
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+
+      assert.deepEqual(
+        (await userProvider.diff!(id, outs, { ...outs, role: "owner" })).replaces,
+        [],
+      );
+      assert.equal((await userProvider.diff!(id, outs, { ...outs })).changes, false);
+      assert.deepEqual(
+        (await userProvider.diff!(id, outs, { ...outs, principalName: "other@outlook.com" }))
+          .replaces,
+        ["principalName"],
+      );
+
+      await userProvider.delete!(id, outs);
+      assert.deepEqual(await userProvider.read!(id, outs), {}, "gone → empty read");
+      await userProvider.delete!(id, outs); // already gone: 404 is success
+      assert.deepEqual(
+        emulator.mutations.map((m) => m.kind),
+        ["addUser", "removeUser"],
+      );
+    });
+
+    it("rejects bad inputs in check", async () => {
+      const checked = await userProvider.check!(
+        {},
+        { ...news, principalName: "nope", license: "gold" },
+      );
+      assert.deepEqual(
+        checked.failures?.map((f) => f.property),
+        ["principalName", "license"],
+      );
+    });
+
+    it("adopts a user a failed earlier run already added, instead of failing forever", async () => {
+      const first = await checkAndCreate(userProvider, news);
+      const again = await checkAndCreate(userProvider, news);
+      assert.equal(again.id, first.id);
+      assert.equal(emulator.mutations.filter((m) => m.kind === "addUser").length, 1);
+    });
+
+    it("waits out a 429 and surfaces isSuccess:false with Microsoft's message", async () => {
+      emulator.injectFault({
+        method: "POST",
+        path: "/_apis/userentitlements",
+        status: 429,
+        retryAfter: 0,
+      });
+      await checkAndCreate(userProvider, news);
+      emulator.injectFault({
+        method: "POST",
+        path: "/_apis/userentitlements",
+        body: {
+          isSuccess: false,
+          operationResult: {
+            isSuccess: false,
+            errors: [{ key: "5000", value: "External users are not allowed" }],
+          },
+        },
+      });
+      await assert.rejects(
+        checkAndCreate(userProvider, { ...news, principalName: "new@partner.org" }),
+        /add user new@partner\.org .* failed with HTTP 200: the operation was refused \(isSuccess:false\): External users are not allowed \(code 5000\)/,
+      );
+    });
+  });
+
+  describe("organization owner", () => {
+    const news = {
+      organization: "fabrikam",
+      ownerPrincipalName: TEMPORARY,
+      role: "owner",
+      handBackRole: "owner",
+    };
+    const jamal = defaultUserId("jamalhartnett@fabrikam.com");
+
+    it("refuses a new owner who never signed in, then hands ownership over, reads drift, and hands it back on delete", async () => {
+      const user = await checkAndCreate(userProvider, {
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+      await assert.rejects(
+        checkAndCreate(ownerProvider, news),
+        /fabrikam-migration@outlook\.com has never signed in to https:\/\/dev\.azure\.com\/fabrikam; a new owner must have signed in once/,
+      );
+      emulator.signIn(TEMPORARY);
+
+      const { id, outs } = await checkAndCreate(ownerProvider, news);
+      assert.equal(outs.ownerId, user.id);
+      assert.equal(outs.previousOwnerId, jamal);
+      assert.equal(emulator.world.owner, TEMPORARY);
+
+      assert.equal((await ownerProvider.read!(id, outs)).props?.ownerId, user.id);
+      emulator.world.owner = "sam.taylor@fabrikam.com"; // changed in the portal
+      assert.equal(
+        (await ownerProvider.read!(id, outs)).props?.ownerId,
+        defaultUserId("sam.taylor@fabrikam.com"),
+      );
+      emulator.world.owner = TEMPORARY;
+
+      await ownerProvider.delete!(id, outs);
+      assert.equal(emulator.world.owner, "jamalhartnett@fabrikam.com");
+      assert.deepEqual(
+        emulator.mutations.filter((m) => m.kind === "owner").map((m) => m.value),
+        [TEMPORARY, "jamalhartnett@fabrikam.com"],
+      );
+    });
+
+    it("fails clearly for a user who is not in the organization", async () => {
+      await assert.rejects(
+        checkAndCreate(ownerProvider, news),
+        /fabrikam-migration@outlook\.com is not a user of the organization fabrikam; add it/,
+      );
+    });
+  });
+
+  describe("tenant connection", () => {
+    const news = {
+      organization: "fabrikam",
+      tenantId: TENANT.toUpperCase(),
+      role: "temporaryOwner",
+      verifyAttempts: 2,
+      verifyIntervalMs: 10,
+    };
+
+    /** The temporary owner in the organization, signed in, and owner. */
+    async function temporaryOwnerInCharge(): Promise<void> {
+      await checkAndCreate(userProvider, {
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+      emulator.signIn(TEMPORARY);
+      await checkAndCreate(ownerProvider, {
+        organization: "fabrikam",
+        ownerPrincipalName: TEMPORARY,
+        role: "owner",
+        handBackRole: "owner",
+      });
+    }
+
+    it("is refused by Microsoft's rule while the connecting owner's MSA equals a member identity", async () => {
+      await assert.rejects(
+        checkAndCreate(connectionProvider, { ...news, role: "owner" }),
+        /connect to tenant 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b .* failed with HTTP 400/,
+      );
+      assert.equal(emulator.world.tenantId, null);
+    });
+
+    it("is refused with Microsoft's message when the connecting user is only a guest", async () => {
+      await temporaryOwnerInCharge();
+      emulator.world.tenant.users.find((u) => u.mail === TEMPORARY)!.userType = "Guest";
+      await assert.rejects(
+        checkAndCreate(connectionProvider, news),
+        /failed with HTTP 403: Only active members of the AAD tenant are allowed to perform the link/,
+      );
+    });
+
+    it("connects as the temporary owner, verifies, reports drift, refuses a silent tenant change, and stays connected on delete", async () => {
+      await temporaryOwnerInCharge();
+      const { id, outs } = await checkAndCreate(connectionProvider, news);
+      assert.equal(outs.tenantId, TENANT);
+      assert.ok(typeof outs.verifiedAt === "string");
+      assert.equal(emulator.world.tenantId, TENANT);
+      const tenantMutations = emulator.mutations.filter((m) => m.kind === "tenant");
+      assert.deepEqual(
+        tenantMutations.map((m) => [m.value, m.by]),
+        [[TENANT, TEMPORARY]],
+      );
+
+      assert.equal((await connectionProvider.read!(id, outs)).props?.tenantId, TENANT);
+      emulator.world.tenantId = "11111111-2222-3333-4444-555555555555"; // switched in the portal
+      const drifted = await connectionProvider.read!(id, outs);
+      assert.equal(drifted.props?.tenantId, "11111111-2222-3333-4444-555555555555");
+      await assert.rejects(
+        connectionProvider.diff!(id, drifted.props, { ...outs }),
+        /connected to tenant 11111111-2222-3333-4444-555555555555 in the state, and the program asks for 6f1c2a3b.*set devops-entra-connect:allowTenantChange/,
+      );
+      const allowed = await connectionProvider.diff!(id, drifted.props, {
+        ...outs,
+        allowTenantChange: true,
+      });
+      assert.deepEqual(allowed.replaces, ["tenantId"]);
+      assert.equal(allowed.deleteBeforeReplace, true);
+      emulator.world.tenantId = TENANT;
+
+      assert.equal(
+        (await connectionProvider.diff!(id, outs, { ...outs, role: "owner" })).changes,
+        true,
+      );
+      assert.equal((await connectionProvider.diff!(id, outs, { ...outs })).changes, false);
+
+      await connectionProvider.delete!(id, outs);
+      assert.equal(
+        emulator.world.tenantId,
+        TENANT,
+        "delete without allowDisconnect leaves it connected",
+      );
+      await connectionProvider.delete!(id, { ...outs, allowDisconnect: true });
+      assert.equal(emulator.world.tenantId, null, "allowDisconnect sends the all-zero tenant");
+    });
+
+    it("adopts a connection that an earlier, failed run already made", async () => {
+      await temporaryOwnerInCharge();
+      emulator.world.tenantId = TENANT;
+      const { outs } = await checkAndCreate(connectionProvider, news);
+      assert.equal(outs.tenantId, TENANT);
+      assert.equal(emulator.mutations.filter((m) => m.kind === "tenant").length, 0);
+    });
+
+    it("rides out a 429 on the connect call", async () => {
+      await temporaryOwnerInCharge();
+      emulator.injectFault({
+        method: "PATCH",
+        path: "Organizations/Me",
+        status: 429,
+        retryAfter: 0,
+      });
+      await checkAndCreate(connectionProvider, news);
+      assert.equal(emulator.world.tenantId, TENANT);
+    });
+  });
+
+  describe("serialization: what the state holds", () => {
+    it("holds no token, and the serialized provider works on its own with the tokens of configure", async () => {
+      for (const provider of [userProvider, ownerProvider, connectionProvider]) {
+        const text = await serializeProvider(provider);
+        for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN])
+          assert.ok(!text.includes(token), "no token in the serialized provider");
+      }
+      forgetTokens();
+      const loaded = loadSerializedProvider(await serializeProvider(userProvider));
+      await loaded.configure!({ config: CONFIG });
+      const created = await loaded.create({
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+      assert.ok(created.id);
+      assert.deepEqual(
+        emulator.requests.filter((r) => r.method === "POST").map((r) => r.auth),
+        ["basic"],
+      );
+    });
+  });
+});
