@@ -16,16 +16,25 @@ import { TenantIndex, indexTenant, matchTenant } from "./plan/match";
 import { planMigration } from "./plan/plan";
 import { TenantStanding, TokenIdentity, connectionBlockers } from "./plan/readiness";
 import { renderReport } from "./plan/report";
-import type { MigrationPlan, TenantIdentity } from "./plan/types";
+import type { MappingRecord, MigrationPlan, TenantIdentity } from "./plan/types";
+import { UserMapping } from "./providers/userMapping";
 
 /** Stack output that records which guests this stack invited (its ledger, read on the next run). */
 export const LEDGER_OUTPUT = "invitedGuests";
+/** Stack output that records the identity mappings this stack made (read on the next run). */
+export const MAPPINGS_OUTPUT = "identityMappings";
 
 /** What the program exports as stack outputs. */
 export interface ProgramOutputs {
   readonly migrationPlan: MigrationPlan;
   readonly report: string;
   readonly invitedGuests: pulumi.Output<string[]>;
+  /** The identity mappings this stack declares (resolve and cleanup phases): its second ledger. */
+  readonly identityMappings: readonly {
+    readonly userId: string;
+    readonly from: string;
+    readonly to: string;
+  }[];
   /** The steps left for a human in this phase, with links (Markdown). */
   readonly manualSteps: string;
   /** Messages for users before and after the change (Markdown). */
@@ -35,7 +44,7 @@ export interface ProgramOutputs {
     readonly msaEmail?: string;
     readonly proposedMsaEmail?: pulumi.Output<string>;
   };
-  /** The connection, in the connect and cleanup phases. */
+  /** The connection, in the connect, resolve and cleanup phases. */
   readonly connection?: {
     readonly tenantId: pulumi.Output<string>;
     readonly verifiedAt: pulumi.Output<string>;
@@ -107,25 +116,18 @@ export async function migrationProgram(
     pulumi.log.info(`${step}: ${detail} (${(ms / 1000).toFixed(1)} s)`);
   };
 
-  const [
-    users,
-    organization,
-    projects,
-    directory,
-    previouslyInvited,
-    ownerIdentity,
-    temporaryIdentity,
-  ] = await Promise.all([
-    client.listUsers(),
-    client.getOrganization(),
-    client.listProjects(),
-    readTenantDirectory(),
-    readLedger(),
-    whoIs(client),
-    temporaryClient ? whoIs(temporaryClient) : Promise.resolve(undefined),
-  ]).catch((err: unknown) => {
-    throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
-  });
+  const [users, organization, projects, directory, ledgers, ownerIdentity, temporaryIdentity] =
+    await Promise.all([
+      client.listUsers(),
+      client.getOrganization(),
+      client.listProjects(),
+      readTenantDirectory(),
+      readLedgers(),
+      whoIs(client),
+      temporaryClient ? whoIs(temporaryClient) : Promise.resolve(undefined),
+    ]).catch((err: unknown) => {
+      throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
+    });
   stepDone(
     "inventory",
     `${users.length} organization users, ${projects.length} projects, ${directory.users.length} tenant users, ${client.requestCount} Azure DevOps requests`,
@@ -138,9 +140,9 @@ export async function migrationProgram(
     );
   }
   const connected = organization.tenantId === config.tenantId;
-  if (config.phase === "cleanup" && !connected) {
+  if ((config.phase === "resolve" || config.phase === "cleanup") && !connected) {
     throw new pulumi.RunError(
-      `${CONFIG_NAMESPACE}:phase is cleanup, but the organization is not connected to tenant ${config.tenantId} ` +
+      `${CONFIG_NAMESPACE}:phase is ${config.phase}, but the organization is not connected to tenant ${config.tenantId} ` +
         `(it reports ${organization.tenantId ?? "no tenant"}). Nothing was changed. Run the connect phase first.`,
     );
   }
@@ -175,7 +177,8 @@ export async function migrationProgram(
     acceptHistoricUsers: config.acceptHistoricUsers,
     excludeUsers: config.excludeUsers,
     invitationUserType: config.invitation.userType,
-    previouslyInvited,
+    previouslyInvited: ledgers.invited,
+    previouslyMapped: ledgers.mapped,
   });
 
   // The seed's temporary owner: when needed and not configured, propose an alias that stays the
@@ -229,14 +232,16 @@ export async function migrationProgram(
   const message = config.invitation.sendEmail ? invitationMessage(config) : undefined;
   const guests = new TenantGuests("guests", {
     invitees: plan.users
-      .filter((u) => u.category === "invite")
+      // Invited now, or on an earlier run: an invitation stays in the program even when the user
+      // also needs a mapping after the connection.
+      .filter((u) => u.category === "invite" || ledgers.invited.has(u.email))
       .map((u) => ({ email: u.email, ...(u.displayName ? { displayName: u.displayName } : {}) })),
     redirectUrl: config.invitation.redirectUrl,
     userType: config.invitation.userType,
     ...(message !== undefined ? { message } : {}),
   });
 
-  // The pairing lives in prepare and connect; leaving the program in cleanup is the hand-back.
+  // The pairing lives until cleanup; leaving the program then is the hand-back.
   const temporaryOwner =
     msaEmail !== undefined && config.phase !== "cleanup"
       ? new TemporaryOwner("temporary-owner", {
@@ -245,7 +250,7 @@ export async function migrationProgram(
           userType: config.temporaryOwner.userType,
           redirectUrl: config.invitation.redirectUrl,
           ...(message !== undefined ? { message } : {}),
-          takeOwnership: config.phase === "connect",
+          takeOwnership: config.phase === "connect" || config.phase === "resolve",
         })
       : undefined;
 
@@ -270,9 +275,30 @@ export async function migrationProgram(
               }
             : {}),
         });
+  // Mappings need the connection, and a fresh token: the Microsoft-account tokens of the connect
+  // phase may stop working once the organization is on the tenant. Hence their own phase.
+  const mappings =
+    directoryConnection && (config.phase === "resolve" || config.phase === "cleanup")
+      ? plan.users.flatMap((u) =>
+          u.category === "mapAfterConnect" && u.mapping ? [u.mapping] : [],
+        )
+      : [];
+  for (const m of mappings) {
+    new UserMapping(
+      `map-${m.from}`,
+      {
+        organization: org.name,
+        userId: m.userId,
+        principalName: m.to,
+        ...(m.originId ? { originId: m.originId } : {}),
+        role: "owner",
+      },
+      { dependsOn: [directoryConnection as DirectoryConnection] },
+    );
+  }
   stepDone(
     "declare resources",
-    `${guests.invitations.size} invitations${temporaryOwner ? ", temporary owner" : ""}${directoryConnection ? ", connection" : ""}`,
+    `${guests.invitations.size} invitations${temporaryOwner ? ", temporary owner" : ""}${directoryConnection ? ", connection" : ""}, ${mappings.length} identity mappings`,
   );
 
   const facts = {
@@ -291,6 +317,7 @@ export async function migrationProgram(
     migrationPlan: plan,
     report: renderReport(plan),
     invitedGuests: guests.invitedEmails,
+    identityMappings: mappings.map((m) => ({ userId: m.userId, from: m.from, to: m.to })),
     manualSteps: manualSteps(facts),
     userCommunication: userCommunication(facts),
     ...(msaEmail || proposedMsaEmail
@@ -353,20 +380,40 @@ function withStanding(
 }
 
 /**
- * Reads this stack's own previous `invitedGuests` output. After `pulumi up` the invitees are users
- * of the tenant; without this the next run would see them as pre-existing guests, drop their
- * invitations and show a diff. A stack reference to the stack itself reads its last saved outputs
- * (none on the first run).
+ * Reads this stack's own previous outputs: the guests it invited and the users it mapped. After
+ * `pulumi up` the invitees are users of the tenant and the mapped users answer to their new
+ * identity; without these ledgers the next run would mistake them for pre-existing guests and
+ * members, drop their resources and show a diff. A stack reference to the stack itself reads its
+ * last saved outputs (none on the first run).
  */
-async function readLedger(): Promise<Set<string>> {
+async function readLedgers(): Promise<{
+  invited: Set<string>;
+  mapped: Map<string, MappingRecord>;
+}> {
   const self = new pulumi.StackReference("ledger", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const details = await self.getOutputDetails(LEDGER_OUTPUT);
-  const value = details.value ?? details.secretValue;
-  return new Set(
-    Array.isArray(value)
-      ? value.filter((v): v is string => typeof v === "string").map(normalizeIdentity)
-      : [],
-  );
+  const [invited, mapped] = await Promise.all([
+    self.getOutputDetails(LEDGER_OUTPUT),
+    self.getOutputDetails(MAPPINGS_OUTPUT),
+  ]);
+  const invitedValue = invited.value ?? invited.secretValue;
+  const mappedValue = mapped.value ?? mapped.secretValue;
+  return {
+    invited: new Set(
+      Array.isArray(invitedValue)
+        ? invitedValue.filter((v): v is string => typeof v === "string").map(normalizeIdentity)
+        : [],
+    ),
+    mapped: new Map(
+      (Array.isArray(mappedValue) ? mappedValue : []).flatMap((m: unknown) => {
+        const r = m as { userId?: unknown; from?: unknown; to?: unknown };
+        return typeof r.userId === "string" &&
+          typeof r.from === "string" &&
+          typeof r.to === "string"
+          ? [[r.userId, { from: r.from, to: r.to }] as const]
+          : [];
+      }),
+    ),
+  };
 }

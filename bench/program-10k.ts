@@ -200,6 +200,7 @@ async function main(): Promise<void> {
       excludeUsers: new Set(),
       invitationUserType: "Guest",
       previouslyInvited: new Set(),
+      previouslyMapped: new Map(),
     });
     const planMs = performance.now() - t;
 

@@ -4,7 +4,12 @@ import { looksLikeIdentity, normalizeIdentity } from "./identity";
 /** Every key lives in this namespace: `pulumi config set devops-entra-connect:<key>`. */
 export const CONFIG_NAMESPACE = "devops-entra-connect";
 
-export const PHASES = ["prepare", "connect", "cleanup"] as const;
+/**
+ * The migration's phases, each one reviewed `pulumi up`: invite (prepare), hand ownership over and
+ * connect (connect), map the users the connection left disconnected or who change identity
+ * (resolve), hand ownership back and remove the temporary owner (cleanup).
+ */
+export const PHASES = ["prepare", "connect", "resolve", "cleanup"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export type InvitedUserType = "Guest" | "Member";

@@ -19,6 +19,8 @@ export interface OrganizationUser {
   /** Entitlement / storage id (GUID): what the owner and delete calls refer to. */
   readonly id: string;
   readonly descriptor?: string;
+  /** Id of the identity in its origin (the Entra object id once bound to the tenant). */
+  readonly originId?: string;
   readonly principalName: string;
   readonly mailAddress?: string;
   readonly displayName?: string;
@@ -218,6 +220,30 @@ export class DevOpsClient {
       e.path(this.org),
       { "api-version": e.apiVersion },
       { method: "PATCH", body: e.body(tenantId), contentType: e.contentType },
+    );
+  }
+
+  /**
+   * Maps (binds) an organization user to an Entra identity: the Graph user update with a
+   * `GraphUserOriginIdUpdateContext` when the object id is known, else a
+   * `GraphUserPrincipalNameUpdateContext` (DOMAIN §2 "Map / transfer a user's identity"; documented,
+   * behaviour in a real organization unconfirmed).
+   */
+  async mapUser(
+    descriptor: string,
+    target: { principalName: string; originId?: string },
+  ): Promise<void> {
+    await this.request(
+      `map user ${descriptor} to ${target.principalName}`,
+      "vssps",
+      `/${this.org}/_apis/graph/users/${encodeURIComponent(descriptor)}`,
+      { "api-version": "7.1-preview.1" },
+      {
+        method: "PATCH",
+        body: target.originId
+          ? { originId: target.originId }
+          : { principalName: target.principalName },
+      },
     );
   }
 
@@ -597,6 +623,7 @@ function toOrganizationUser(item: unknown): OrganizationUser {
   const e = item as {
     id?: string;
     user?: {
+      originId?: string;
       principalName?: string;
       mailAddress?: string;
       displayName?: string;
@@ -612,6 +639,7 @@ function toOrganizationUser(item: unknown): OrganizationUser {
   return {
     id: e.id ?? "",
     ...(e.user?.descriptor ? { descriptor: e.user.descriptor } : {}),
+    ...(e.user?.originId ? { originId: e.user.originId } : {}),
     principalName,
     ...(e.user?.mailAddress ? { mailAddress: e.user.mailAddress } : {}),
     ...(e.user?.displayName ? { displayName: e.user.displayName } : {}),

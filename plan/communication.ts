@@ -2,7 +2,7 @@ import type { MigrationPlan } from "./types";
 
 /** What the manual steps and messages need to know about the run. */
 export interface RunFacts {
-  readonly phase: "prepare" | "connect" | "cleanup";
+  readonly phase: "prepare" | "connect" | "resolve" | "cleanup";
   readonly organization: string;
   readonly tenantId: string;
   /** The tenant's default verified domain, to name it in messages (e.g. fabrikam.com). */
@@ -57,16 +57,20 @@ export function manualSteps(f: RunFacts): string {
         `Check ${orgUrl(f.organization)}/_settings/organizationAad shows the tenant ${f.tenantDomain ?? f.tenantId}.`,
       );
       steps.push("Sign in with an Entra account of the tenant and open a project: it must work.");
-      steps.push(
-        `Resolve disconnected users, if any, at ${orgUrl(f.organization)}/_settings/users.`,
-      );
       steps.push('Send the "after" message of `userCommunication` to every user.');
-      if (tmp?.msaEmail) {
-        steps.push(
-          "Regenerate `devopsToken` for the original owner's Entra identity (Microsoft-account tokens stop working after the connection), then `pulumi config set phase cleanup`.",
-        );
-      }
+      steps.push(
+        "Regenerate `devopsToken` for the original owner's Entra identity (Microsoft-account tokens stop working after the connection), then `pulumi config set phase resolve` and `pulumi preview` to review the identity mappings.",
+      );
     }
+  } else if (f.phase === "resolve") {
+    const mapped = f.plan.users.filter((u) => u.category === "mapAfterConnect").length;
+    steps.push(
+      `Run \`pulumi up\` to map ${mapped} user(s) to their Entra identity, then ask them to sign in with it (their work items and pull requests show the new identity).`,
+    );
+    steps.push(
+      `Check ${orgUrl(f.organization)}/_settings/users lists no disconnected user you have not accepted.`,
+    );
+    steps.push("Then `pulumi config set phase cleanup`.");
   } else {
     steps.push(
       `Check the owner at ${orgUrl(f.organization)}/_settings/organizationOverview is the original owner again.`,

@@ -1,5 +1,5 @@
 import { domainOf, normalizeIdentity } from "../config/identity";
-import { addressesOf, indexTenant, matchTenant } from "./match";
+import { TenantIndex, addressesOf, indexTenant, matchTenant } from "./match";
 import {
   CATEGORIES,
   Category,
@@ -9,6 +9,7 @@ import {
   PlanInput,
   PlanUser,
   PlannedUser,
+  TenantIdentity,
 } from "./types";
 
 /** Microsoft's portal resolves/maps disconnected users only up to this many (DOMAIN §1.10). */
@@ -32,6 +33,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
   const ambiguous: string[] = [];
   const acceptedInTenant: string[] = [];
   const usedConfigKeys = new Set<string>();
+  const connected = input.organizationTenantId === input.tenantId;
 
   const users = [...input.users].sort((a, b) =>
     normalizeIdentity(a.principalName).localeCompare(normalizeIdentity(b.principalName)),
@@ -58,6 +60,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
       action: string,
       reason: string,
       tenantIdentity?: string,
+      mapping?: PlannedUser["mapping"],
     ): void => {
       planned.push({
         ...base,
@@ -65,9 +68,26 @@ export function planMigration(input: PlanInput): MigrationPlan {
         action,
         reason,
         ...(tenantIdentity ? { tenantIdentity } : {}),
+        ...(mapping ? { mapping } : {}),
       });
     };
-
+    /** Map to `identity` (by object id) once connected: now, in `resolve`, or as recorded. */
+    const mapTo = (identity: TenantIdentity | undefined, to: string, reason: string): void => {
+      const mapping = {
+        userId: user.id,
+        from: input.previouslyMapped.get(user.id)?.from ?? normalizeIdentity(user.principalName),
+        to,
+        ...(identity ? { originId: identity.objectId } : {}),
+      };
+      const done = user.origin === "aad" && addresses.includes(to);
+      push(
+        "mapAfterConnect",
+        done ? "none: mapped" : connected ? `map to ${to}` : `map to ${to} in the resolve phase`,
+        reason,
+        identity?.userPrincipalName,
+        mapping,
+      );
+    };
     const excludedKey = configKey(input.excludeUsers);
     if (excludedKey !== undefined) {
       usedConfigKeys.add(excludedKey);
@@ -75,24 +95,41 @@ export function planMigration(input: PlanInput): MigrationPlan {
       continue;
     }
 
+    const mapped = input.previouslyMapped.get(user.id);
+    if (mapped !== undefined) {
+      // Mapped by this stack earlier: the mapping stays in the program (no diff), even though the
+      // user now answers to the new identity.
+      for (const [from, to] of input.identityChanges)
+        if (to === mapped.to) usedConfigKeys.add(from);
+      mapTo(identityAt(index, mapped.to), mapped.to, `mapped by this stack from ${mapped.from}`);
+      continue;
+    }
+
     const changeKey = configKey(input.identityChanges);
     if (changeKey !== undefined) {
       usedConfigKeys.add(changeKey);
       const target = input.identityChanges.get(changeKey) as string;
-      const targetMatch = index.get(target);
-      const exists = targetMatch !== undefined && targetMatch.length > 0;
-      push(
-        "supportTicket",
-        SUPPORT_TICKET,
-        `must end up as ${target} (identityChanges); ` +
-          (exists
-            ? `${target} exists in the tenant`
-            : `${target} does not exist in the tenant yet: create it before the ticket`),
-        exists ? targetMatch[0].userPrincipalName : undefined,
-      );
+      const identity = identityAt(index, target);
+      if (identity !== undefined) {
+        // The Graph user update maps it after the connection (DOMAIN §2), no support ticket.
+        mapTo(
+          identity,
+          target,
+          `must end up as ${target} (identityChanges), which exists in the tenant`,
+        );
+      } else {
+        push(
+          "supportTicket",
+          SUPPORT_TICKET,
+          `must end up as ${target} (identityChanges), which does not exist in the tenant: create it (then it is mapped), or open a ticket`,
+        );
+      }
       continue;
     }
 
+    // An identity change done earlier (by hand or by another stack): the user is the target now.
+    for (const [from, to] of input.identityChanges)
+      if (addresses.includes(to)) usedConfigKeys.add(from);
     const match = matchTenant(index, user);
     const acceptedKey = configKey(input.acceptHistoricUsers);
     if (acceptedKey !== undefined) usedConfigKeys.add(acceptedKey);
@@ -100,7 +137,15 @@ export function planMigration(input: PlanInput): MigrationPlan {
       if (match.ambiguous) ambiguous.push(user.principalName);
       if (acceptedKey !== undefined) acceptedInTenant.push(user.principalName);
       const upn = match.identity.userPrincipalName;
-      if (match.identity.kind === "member") {
+      if (connected && user.origin === "msa") {
+        // Connected, but this user is still a Microsoft account: the connection left it
+        // disconnected (e.g. its guest was invited later). Map it to the identity with its address.
+        mapTo(
+          match.identity,
+          signInName(match.identity),
+          `disconnected after the connection; ${upn} has its address`,
+        );
+      } else if (match.identity.kind === "member") {
         push("tenantMember", "none", `matches tenant member ${upn} (by ${match.by})`, upn);
       } else if (input.previouslyInvited.has(email)) {
         // Invited by this stack on an earlier run: the invitation stays in the program, so the
@@ -149,7 +194,15 @@ export function planMigration(input: PlanInput): MigrationPlan {
   const namesOf = (c: Category): string[] =>
     planned.filter((u) => u.category === c).map((u) => u.principalName);
   const historic = namesOf("historic");
-  if (historic.length > 0) {
+  if (historic.length > 0 && connected) {
+    warnings.push(
+      finding(
+        "DISCONNECTED_USERS_UNRESOLVED",
+        `${historic.length} user(s) are disconnected and have no tenant identity: ${preview(historic)}. Create their accounts (they are then mapped), or accept them in acceptHistoricUsers.`,
+        historic,
+      ),
+    );
+  } else if (historic.length > 0) {
     blockers.push(
       finding(
         "HISTORIC_USERS_NOT_ACCEPTED",
@@ -163,22 +216,29 @@ export function planMigration(input: PlanInput): MigrationPlan {
     warnings.push(
       finding(
         "SUPPORT_TICKET_REQUIRED",
-        `${tickets.length} user(s) must change identity, which Microsoft does through Support: ${SUPPORT_TICKET}. Until then they are disconnected after the connection.`,
+        `${tickets.length} user(s) must change identity to an account that does not exist in the tenant: ${preview(tickets.map((u) => u.principalName))}. Create those accounts (the program then maps them), or ${SUPPORT_TICKET}.`,
         tickets.map((u) => u.principalName),
       ),
     );
-    const missingTargets = tickets
-      .filter((u) => u.tenantIdentity === undefined)
-      .map((u) => u.principalName);
-    if (missingTargets.length > 0) {
-      warnings.push(
-        finding(
-          "IDENTITY_CHANGE_TARGET_MISSING",
-          `The new identity of ${missingTargets.length} user(s) does not exist in the tenant: ${preview(missingTargets)}. Create those accounts first.`,
-          missingTargets,
-        ),
-      );
-    }
+    warnings.push(
+      finding(
+        "IDENTITY_CHANGE_TARGET_MISSING",
+        `The new identity of ${tickets.length} user(s) does not exist in the tenant: ${preview(tickets.map((u) => u.principalName))}.`,
+        tickets.map((u) => u.principalName),
+      ),
+    );
+  }
+  const mappings = planned.filter(
+    (u) => u.category === "mapAfterConnect" && !u.action.startsWith("none"),
+  );
+  if (mappings.length > 0) {
+    warnings.push(
+      finding(
+        "IDENTITY_MAPPINGS_PLANNED",
+        `${mappings.length} user(s) will be mapped to their Entra identity ${connected ? "by this run" : "in the resolve phase, after the connection"} (Graph user update; its behaviour in a real organization is unverified): ${preview(mappings.map((u) => `${u.principalName} → ${u.mapping?.to}`))}.`,
+        mappings.map((u) => u.principalName),
+      ),
+    );
   }
   const excluded = namesOf("excluded");
   if (excluded.length > 0) {
@@ -292,7 +352,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
     warnings.push(
       finding(
         "MORE_THAN_100_USERS",
-        `The organization has ${planned.length} users; above ${RESOLVE_LIMIT} the portal's "Resolve disconnected users" stops working and Microsoft Support must help, so every user must match the tenant before the connection.`,
+        `The organization has ${planned.length} users; above ${RESOLVE_LIMIT} the portal's "Resolve disconnected users" stops working and Microsoft Support must help. This program maps disconnected users itself in the resolve phase, at any number.`,
       ),
     );
   }
@@ -367,6 +427,19 @@ function ownerFindings(
       ),
     );
   }
+}
+
+/** The tenant identity an address answers to, preferring a member. */
+function identityAt(index: TenantIndex, address: string): TenantIdentity | undefined {
+  const found = index.get(normalizeIdentity(address)) ?? [];
+  return found.find((u) => u.kind === "member") ?? found[0];
+}
+
+/** The address a tenant identity signs in with: its UPN, or a guest's external address. */
+function signInName(identity: TenantIdentity): string {
+  return identity.kind === "guest" && identity.mail
+    ? normalizeIdentity(identity.mail)
+    : normalizeIdentity(identity.userPrincipalName);
 }
 
 function finding(code: FindingCode, message: string, users?: readonly string[]): Finding {

@@ -7,6 +7,7 @@ const TITLES: Record<Category, string> = {
   tenantMember: "Tenant members (nothing to do)",
   tenantGuest: "Tenant guests (nothing to do)",
   invite: "Invited as B2B guests by this stack",
+  mapAfterConnect: "Mapped to their Entra identity after the connection",
   supportTicket: "Identity changes (Microsoft Support)",
   acceptedHistoric: "Accepted as historic",
   excluded: "Excluded",
@@ -15,6 +16,7 @@ const TITLES: Record<Category, string> = {
 
 /** Categories whose users are listed one by one; the others are only counted. */
 const LISTED: readonly Category[] = [
+  "mapAfterConnect",
   "historic",
   "invite",
   "supportTicket",

@@ -4,6 +4,7 @@ export const CATEGORIES = [
   "tenantMember",
   "tenantGuest",
   "invite",
+  "mapAfterConnect",
   "supportTicket",
   "acceptedHistoric",
   "excluded",
@@ -11,9 +12,11 @@ export const CATEGORIES = [
 ] as const;
 
 /**
- * What happens to one organization user. `historic` is the case the migration must never let
- * through silently: no tenant identity, cannot be invited (their address is on one of the tenant's
- * own domains), and not accepted by the operator.
+ * What happens to one organization user. `mapAfterConnect`: the user is mapped to an existing tenant
+ * identity once the organization is connected (an identity change, or a user the connection left
+ * disconnected). `historic` is the case the migration must never let through silently: no tenant
+ * identity, cannot be invited (their address is on one of the tenant's own domains), and not
+ * accepted by the operator.
  */
 export type Category = (typeof CATEGORIES)[number];
 
@@ -23,6 +26,7 @@ export interface PlanUser {
   readonly principalName: string;
   readonly mailAddress?: string;
   readonly displayName?: string;
+  /** `msa` or `aad`; after the connection, an `msa` user is disconnected (DOMAIN §1.9). */
   readonly origin: string;
 }
 
@@ -55,6 +59,16 @@ export interface PlanInput {
   readonly invitationUserType: "Guest" | "Member";
   /** Normalized emails this stack invited on earlier runs (its ledger). */
   readonly previouslyInvited: ReadonlySet<string>;
+  /** Mappings this stack made on earlier runs, by organization user id (its ledger). */
+  readonly previouslyMapped: ReadonlyMap<string, MappingRecord>;
+}
+
+/** One identity mapping: an organization user (by its stable id) bound to an Entra identity. */
+export interface MappingRecord {
+  /** The organization user's principal name before the mapping. */
+  readonly from: string;
+  /** The Entra identity's address. */
+  readonly to: string;
 }
 
 export interface PlannedUser {
@@ -67,6 +81,14 @@ export interface PlannedUser {
   readonly reason: string;
   /** The tenant identity it matched, when any. */
   readonly tenantIdentity?: string;
+  /** For `mapAfterConnect`: the organization user and the identity it is mapped to. */
+  readonly mapping?: {
+    readonly userId: string;
+    readonly from: string;
+    readonly to: string;
+    /** The Entra object id, when the tenant scan knows the identity. */
+    readonly originId?: string;
+  };
 }
 
 export interface Finding {
@@ -111,6 +133,8 @@ export const FINDING_CODES = [
   "CONFIG_USERS_NOT_IN_ORGANIZATION",
   "MEMBER_INVITATIONS_NEED_ADMIN",
   "INVITED_GUESTS_LEFT_ORGANIZATION",
+  "IDENTITY_MAPPINGS_PLANNED",
+  "DISCONNECTED_USERS_UNRESOLVED",
   "DUPLICATE_ORGANIZATION_USERS",
   "AMBIGUOUS_TENANT_MATCH",
   "OWNER_NOT_FOUND",

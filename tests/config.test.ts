@@ -102,7 +102,7 @@ describe("stack configuration", () => {
     [
       "phase unknown",
       { ...base, phase: "go" },
-      /devops-entra-connect:phase must be one of prepare, connect, cleanup/,
+      /devops-entra-connect:phase must be one of prepare, connect, resolve, cleanup/,
     ],
     [
       "invitation not an object",

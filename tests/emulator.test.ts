@@ -8,8 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as azdev from "azure-devops-node-api";
-import { startEmulator, type Emulator, type RecordedRequest } from "./emulator/server";
 import {
+  emulatorDescriptor,
+  startEmulator,
+  type Emulator,
+  type RecordedRequest,
+} from "./emulator/server";
+import {
+  defaultObjectId,
   defaultUserId,
   deterministicGuid,
   externalAddressOf,
@@ -17,7 +23,9 @@ import {
   normalizeWorld,
   tenantUsersMatching,
   validateWorld,
+  type TenantUser,
   type World,
+  type WorldUser,
 } from "./emulator/world";
 
 const FIXTURE = join(__dirname, "fixtures", "world.json");
@@ -244,6 +252,22 @@ describe("Azure DevOps emulator", () => {
         [
           (w) => ((w.tenant.users[2] as unknown as Json).externalUserState = "Pending"),
           /tenant\.users\[2\]\.externalUserState must be one of "PendingAcceptance", "Accepted"/,
+        ],
+        [
+          (w) => (w.users[1].originId = deterministicGuid("some object")),
+          /users\[1\]\.originId is only allowed with origin "aad" \(got origin "msa"\)/,
+        ],
+        [
+          (w) => Object.assign(w.users[1], { origin: "aad", originId: "42" }),
+          /users\[1\]\.originId must be a GUID/,
+        ],
+        [
+          (w) => {
+            const originId = deterministicGuid("one identity");
+            Object.assign(w.users[1], { origin: "aad", originId });
+            Object.assign(w.users[3], { origin: "aad", originId: originId.toUpperCase() });
+          },
+          /users\[3\]\.originId duplicates users\[1\]\.originId/,
         ],
       ];
       for (const [mutate, expected] of cases) {
@@ -1012,11 +1036,12 @@ describe("Azure DevOps emulator", () => {
       assert.equal(emu.world.tenantId, TENANT_ID, "stored lower-case");
       const head = await call("HEAD", "/fabrikam", { auth: false });
       assert.equal(head.headers.get("x-vss-resourcetenant"), TENANT_ID);
-      assert.equal(
-        emu.world.users.find((u) => u.principalName === "ada.lovelace@fabrikam.com")?.origin,
-        "msa",
-        "users are not rebound by the connection",
-      );
+      // The connection binds Ada to her member identity (DOMAIN §1.9): her principalName becomes
+      // her UPN and the owner follows; the mutation names her as she was when she connected.
+      const ada = emu.world.users.find((u) => u.displayName === "Ada Lovelace");
+      assert.equal(ada?.origin, "aad");
+      assert.equal(ada?.principalName, "alovelace@fabrikam.com");
+      assert.equal(emu.world.owner, "alovelace@fabrikam.com");
       assert.deepEqual(emu.mutations, [
         { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
       ]);
@@ -1190,6 +1215,597 @@ describe("Azure DevOps emulator", () => {
         ["owner", "tenant"],
       );
     });
+  });
+
+  describe("identity binding on connect and user mapping (DOMAIN §1.9, §2)", () => {
+    const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
+    const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
+    const NOT_FOUND = "GraphSubjectNotFoundException";
+    const BAD_BODY = "GraphBadRequestException";
+    const tokens = {
+      "pat-ada": "ada.lovelace@fabrikam.com",
+      "pat-sam": "Sam.Taylor@Fabrikam.com",
+      "pat-jamal": "jamalhartnett@fabrikam.com",
+      "pat-guest": "guest@contoso.com",
+      "pat-khan": "jamal@outlook.com",
+    };
+    type Token = keyof typeof tokens;
+    const as = (token: Token): Record<string, string> => ({
+      Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}`,
+    });
+    const objectId = (upn: string): string => defaultObjectId(TENANT_ID, upn);
+    /** GET as Ada: the world's tokens refuse the suite's default PAT. */
+    const read = (path: string, token: Token = "pat-ada"): Promise<Answer> =>
+      get(path, { headers: as(token) });
+    const GUEST_UPN = "guest_contoso.com#EXT#@fabrikam.onmicrosoft.com";
+
+    /**
+     * Ada owns the organization: she may connect it (a tenant member by mail, whose MSA address is
+     * not a UPN, DOMAIN §1.4). Sam and Jamal Khan administer it, so references to them can follow.
+     */
+    function world(edit: (w: World) => void = () => undefined): World {
+      const w = clone(fixture);
+      w.owner = "ada.lovelace@fabrikam.com";
+      w.caller = "ada.lovelace@fabrikam.com";
+      w.administrators = ["Sam.Taylor@Fabrikam.com", "jamal@outlook.com"];
+      w.tokens = { ...tokens };
+      edit(w);
+      return w;
+    }
+    async function connect(
+      tenantId: string = TENANT_ID,
+      token: Token = "pat-ada",
+    ): Promise<Answer> {
+      const answer = await call("PATCH", ORGANIZATION, {
+        headers: { ...as(token), "Content-Type": "application/json-patch+json" },
+        body: JSON.stringify([{ from: "", op: 2, path: "/TenantId", value: tenantId }]),
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer;
+    }
+    function mapUser(
+      descriptor: string,
+      body: unknown,
+      token: Token = "pat-ada",
+      contentType = "application/json",
+    ): Promise<Answer> {
+      return call("PATCH", `/fabrikam/_apis/graph/users/${descriptor}?api-version=7.1-preview.1`, {
+        headers: { ...as(token), "Content-Type": contentType },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    }
+    /** The descriptor the emulator gives the user now named so. */
+    const descriptor = (principalName: string): string => {
+      const d = emulatorDescriptor(emu.world, principalName);
+      assert.ok(d !== undefined, `no user ${principalName}`);
+      return d;
+    };
+    /** A user by the name the fixture gave it (its id never changes). */
+    const user = (originalName: string): WorldUser => {
+      const id = defaultUserId(originalName);
+      const found = emu.world.users.find((u) => (u.id ?? defaultUserId(u.principalName)) === id);
+      assert.ok(found !== undefined, `no user ${originalName}`);
+      return found;
+    };
+    const entitlement = async (originalName: string): Promise<Json> => {
+      const answer = await read(
+        `/fabrikam/_apis/userentitlements/${defaultUserId(originalName)}?api-version=7.1`,
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body;
+    };
+    /** Every graph user of the given subject types, through all pages. */
+    async function graphUsers(subjectTypes: string): Promise<Json[]> {
+      const all: Json[] = [];
+      let token: string | null = null;
+      do {
+        const query: string =
+          token === null ? "" : `&continuationToken=${encodeURIComponent(token)}`;
+        const answer = await read(
+          `/fabrikam/_apis/graph/users?subjectTypes=${subjectTypes}&api-version=7.1-preview.1${query}`,
+        );
+        all.push(...(answer.body.value as Json[]));
+        token = answer.headers.get("x-ms-continuationtoken");
+      } while (token !== null);
+      return all;
+    }
+
+    beforeEach(() => {
+      emu.world = world();
+    });
+
+    it("binds matching users on connect, leaves the others msa, and references follow", async () => {
+      emu.world = world((w) => {
+        // The guest is found only through the address inside its UPN.
+        w.tenant.users[2].mail = null;
+        // A stale guest with Ada's address: the member identity wins (DOMAIN §1.9).
+        w.tenant.users.push({
+          userPrincipalName: "ada.lovelace_fabrikam.com#EXT#@fabrikam.onmicrosoft.com",
+          mail: "ada.lovelace@fabrikam.com",
+          userType: "Guest",
+        });
+      });
+      const adaMsa = descriptor("ada.lovelace@fabrikam.com");
+      await connect();
+
+      const expected: Array<[string, string, string, string | undefined]> = [
+        // fixture name, principalName now, mailAddress now, bound object id
+        [
+          "jamalhartnett@fabrikam.com",
+          "jamalhartnett@fabrikam.com",
+          "jamalhartnett@fabrikam.com",
+          objectId("jamalhartnett@fabrikam.com"),
+        ],
+        [
+          "Sam.Taylor@Fabrikam.com",
+          "sam.taylor@fabrikam.com",
+          "sam.taylor@fabrikam.com",
+          objectId("sam.taylor@fabrikam.com"),
+        ],
+        [
+          "ada.lovelace@fabrikam.com",
+          "alovelace@fabrikam.com",
+          "ada.lovelace@fabrikam.com",
+          objectId("alovelace@fabrikam.com"),
+        ],
+        ["guest@contoso.com", "guest@contoso.com", "guest@contoso.com", objectId(GUEST_UPN)],
+        ["partner@othercompany.com", "partner@othercompany.com", "", undefined],
+        ["dev.someone@gmail.com", "dev.someone@gmail.com", "", undefined],
+        ["jamal@outlook.com", "jamal@outlook.com", "", undefined],
+        ["leaver@othercompany.com", "leaver@othercompany.com", "", undefined],
+        ["olduser@fabrikam.com", "olduser@fabrikam.com", "", undefined],
+      ];
+      for (const [original, principalName, mailAddress, originId] of expected) {
+        const u = user(original);
+        assert.equal(u.principalName, principalName, original);
+        assert.equal(u.origin, originId === undefined ? "msa" : "aad", original);
+        assert.equal(u.originId, originId, original);
+        const e = await entitlement(original);
+        assert.equal(e.id, defaultUserId(original), "the storage key never changes");
+        const graph = e.user as Json;
+        assert.equal(graph.principalName, principalName);
+        if (originId === undefined) {
+          assert.equal(graph.domain, "Windows Live ID");
+          assert.match(String(graph.descriptor), /^msa\./);
+          continue;
+        }
+        assert.equal(graph.origin, "aad");
+        assert.equal(graph.originId, originId);
+        assert.equal(graph.mailAddress, mailAddress);
+        assert.equal(graph.domain, TENANT_ID);
+        assert.match(String(graph.descriptor), /^aad\.[A-Za-z0-9_-]+$/);
+        const byDescriptor = await read(
+          `/fabrikam/_apis/graph/users/${String(graph.descriptor)}?api-version=7.1-preview.1`,
+        );
+        assert.deepEqual(byDescriptor.body, graph, "GET by the new descriptor");
+      }
+      assert.equal(user("guest@contoso.com").displayName, "Gus Guest");
+      assertMicrosoftError(
+        await read(`/fabrikam/_apis/graph/users/${adaMsa}?api-version=7.1-preview.1`),
+        404,
+        NOT_FOUND,
+        adaMsa,
+      );
+
+      // The same people keep their roles, and their tokens work on under the new names.
+      assert.equal(emu.world.owner, "alovelace@fabrikam.com");
+      assert.equal(emu.world.caller, "alovelace@fabrikam.com");
+      assert.deepEqual(emu.world.administrators, ["sam.taylor@fabrikam.com", "jamal@outlook.com"]);
+      assert.deepEqual(emu.world.tokens, {
+        ...tokens,
+        "pat-ada": "alovelace@fabrikam.com",
+        "pat-sam": "sam.taylor@fabrikam.com",
+      });
+      const me = await read("/_apis/profile/profiles/me?api-version=7.1-preview.3");
+      assert.equal(me.body.emailAddress, "alovelace@fabrikam.com");
+      assert.equal(me.body.id, defaultUserId("ada.lovelace@fabrikam.com"));
+      assert.equal((await read(COLLECTION)).body.owner, defaultUserId("ada.lovelace@fabrikam.com"));
+      const ownerChange = await call("PATCH", COLLECTION, {
+        headers: { ...as("pat-sam"), "Content-Type": "application/json-patch+json" },
+        body: JSON.stringify([
+          { from: "", op: 2, path: "/Owner", value: defaultUserId("jamalhartnett@fabrikam.com") },
+        ]),
+      });
+      assert.equal(ownerChange.status, 200, "Sam is still a Project Collection Administrator");
+
+      // subjectTypes filters by origin.
+      assert.deepEqual(
+        (await graphUsers("msa")).map((u) => u.principalName),
+        [
+          "partner@othercompany.com",
+          "dev.someone@gmail.com",
+          "jamal@outlook.com",
+          "leaver@othercompany.com",
+          "olduser@fabrikam.com",
+        ],
+      );
+      assert.deepEqual(
+        (await graphUsers("aad")).map((u) => u.principalName),
+        [
+          "jamalhartnett@fabrikam.com",
+          "sam.taylor@fabrikam.com",
+          "guest@contoso.com",
+          "alovelace@fabrikam.com",
+        ],
+      );
+      assert.deepEqual(
+        emu.mutations.map((m) => m.kind),
+        ["tenant", "owner"],
+        "bindings are not logged one by one",
+      );
+      const copy = validateWorld(emu.world);
+      assert.equal(
+        copy.users.find((u) => u.principalName === "alovelace@fabrikam.com")?.originId,
+        objectId("alovelace@fabrikam.com"),
+        "a valid world, whose copy keeps the binding",
+      );
+
+      // Disconnecting unbinds nobody.
+      await connect(ZERO_GUID, "pat-jamal");
+      assert.equal(user("ada.lovelace@fabrikam.com").origin, "aad");
+      assert.equal(user("ada.lovelace@fabrikam.com").principalName, "alovelace@fabrikam.com");
+    });
+
+    it("maps a disconnected user by principalName: views and references follow", async () => {
+      await connect();
+      emu.resetMutations();
+      const before = descriptor("jamal@outlook.com");
+      const answer = await mapUser(before, { principalName: " JAMAL@fabrikam.com " });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.principalName, "jamal@fabrikam.com");
+      assert.equal(answer.body.mailAddress, "jamal@fabrikam.com");
+      assert.equal(answer.body.origin, "aad");
+      assert.equal(answer.body.originId, objectId("jamal@fabrikam.com"));
+      assert.equal(answer.body.domain, TENANT_ID);
+      assert.equal(answer.body.metaType, "member");
+      assert.equal(answer.body.subjectKind, "user");
+      assert.equal(answer.body.displayName, "Jamal Khan");
+      assert.match(String(answer.body.descriptor), /^aad\./);
+      assert.notEqual(answer.body.descriptor, before);
+
+      const graph = await read(
+        `/fabrikam/_apis/graph/users/${String(answer.body.descriptor)}?api-version=7.1-preview.1`,
+      );
+      assert.deepEqual(graph.body, answer.body, "the same shape as GET graph user");
+      assert.deepEqual((await entitlement("jamal@outlook.com")).user, answer.body);
+      const listed = await read(
+        "/fabrikam/_apis/userentitlements?$filter=name eq 'jamal@fabrikam'&api-version=7.1",
+      );
+      assert.deepEqual(
+        (listed.body.items as Json[]).map((e) => [e.id, e.user]),
+        [[defaultUserId("jamal@outlook.com"), answer.body]],
+      );
+      assertMicrosoftError(
+        await read(`/fabrikam/_apis/graph/users/${before}?api-version=7.1-preview.1`),
+        404,
+        NOT_FOUND,
+      );
+
+      assert.deepEqual(emu.world.administrators, ["sam.taylor@fabrikam.com", "jamal@fabrikam.com"]);
+      assert.equal(emu.world.tokens?.["pat-khan"], "jamal@fabrikam.com");
+      const me = await read("/_apis/profile/profiles/me?api-version=7.1-preview.3", "pat-khan");
+      assert.equal(me.body.emailAddress, "jamal@fabrikam.com");
+      assert.deepEqual(emu.mutations, [
+        {
+          kind: "mapUser",
+          value: "jamal@outlook.com -> jamal@fabrikam.com",
+          by: "alovelace@fabrikam.com",
+        },
+      ]);
+      assert.doesNotThrow(() => validateWorld(emu.world));
+    });
+
+    it("maps by originId, in any case, a guest invited after the connection; or moves a bound user", async () => {
+      await connect();
+      emu.resetMutations();
+      const partnerOid = deterministicGuid("partner guest");
+      emu.addTenantUser({
+        userPrincipalName: "partner_othercompany.com#EXT#@fabrikam.onmicrosoft.com",
+        mail: "partner@othercompany.com",
+        userType: "Guest",
+        displayName: "Pat Partner (guest)",
+        objectId: partnerOid,
+      });
+      const partner = await mapUser(descriptor("partner@othercompany.com"), {
+        originId: partnerOid.toUpperCase(),
+      });
+      assert.equal(partner.status, 200, JSON.stringify(partner.body));
+      assert.equal(partner.body.principalName, "partner@othercompany.com");
+      assert.equal(partner.body.originId, partnerOid);
+      assert.equal(partner.body.metaType, "guest");
+      assert.equal(partner.body.displayName, "Pat Partner", "the fixture's name stays");
+
+      // Transfer: Sam, bound at the connection, moves to a new identity; his old one is free again.
+      const newSam: TenantUser = {
+        userPrincipalName: "staylor@fabrikam.com",
+        mail: "sam.taylor@fabrikam.com",
+        userType: "Member",
+      };
+      emu.addTenantUser(newSam);
+      const moved = await mapUser(descriptor("sam.taylor@fabrikam.com"), {
+        originId: objectId("staylor@fabrikam.com"),
+      });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      assert.equal(moved.body.principalName, "staylor@fabrikam.com");
+      assert.equal(user("Sam.Taylor@Fabrikam.com").originId, objectId("staylor@fabrikam.com"));
+      assert.deepEqual(emu.world.administrators, ["staylor@fabrikam.com", "jamal@outlook.com"]);
+      assert.equal(emu.world.tokens?.["pat-sam"], "staylor@fabrikam.com");
+      assert.deepEqual(
+        emu.mutations.map((m) => [m.kind, m.value]),
+        [
+          ["mapUser", "partner@othercompany.com -> partner@othercompany.com"],
+          ["mapUser", "sam.taylor@fabrikam.com -> staylor@fabrikam.com"],
+        ],
+      );
+      assert.equal((await graphUsers("msa")).length, 4);
+      assert.equal((await graphUsers("aad")).length, 5);
+    });
+
+    it("refuses a caller who is not a Project Collection Administrator (403)", async () => {
+      await connect();
+      emu.resetMutations();
+      const target = descriptor("jamal@outlook.com");
+      assertMicrosoftError(
+        await mapUser(target, { principalName: "jamal@fabrikam.com" }, "pat-guest"),
+        403,
+        "AccessCheckException",
+        "guest@contoso.com",
+      );
+      assert.equal(user("jamal@outlook.com").origin, "msa");
+      assert.deepEqual(emu.mutations, []);
+    });
+
+    it("refuses a mapping while the organization is not connected (400)", async () => {
+      assertMicrosoftError(
+        await mapUser(descriptor("jamal@outlook.com"), { principalName: "jamal@fabrikam.com" }),
+        400,
+        "OrganizationNotLinkedToTenantException",
+        "is not connected to a Microsoft Entra tenant",
+      );
+      assert.deepEqual(emu.mutations, []);
+    });
+
+    it("refuses malformed bodies with 400 naming the problem, other media types with 415", async () => {
+      await connect();
+      emu.resetMutations();
+      const target = descriptor("jamal@outlook.com");
+      const cases: Array<[unknown, string]> = [
+        ["{ nope", "not valid JSON"],
+        ["[]", "must be a GraphUserUpdateContext object"],
+        ['"jamal@fabrikam.com"', "must be a GraphUserUpdateContext object"],
+        [{}, "sets neither principalName nor originId"],
+        [{ mailAddress: "jamal@fabrikam.com" }, "sets neither principalName nor originId"],
+        [{ principalName: null, originId: null }, "sets neither principalName nor originId"],
+        [
+          { principalName: "jamal@fabrikam.com", originId: objectId("jamal@fabrikam.com") },
+          "sets both principalName and originId",
+        ],
+        [{ principalName: 42 }, "principalName is not valid: expected a string"],
+        [{ principalName: "" }, "is not a valid principal name"],
+        [{ principalName: "jamal" }, "'jamal' of principalName is not a valid principal name"],
+        [{ originId: 42 }, "originId is not valid: expected the Entra object id"],
+        [{ originId: "not-a-guid" }, "'not-a-guid' of originId: expected a GUID"],
+      ];
+      for (const [body, message] of cases) {
+        assertMicrosoftError(await mapUser(target, body), 400, BAD_BODY, message);
+      }
+      assertMicrosoftError(
+        await mapUser(target, { principalName: "jamal@fabrikam.com" }, "pat-ada", "text/plain"),
+        415,
+        "VssRequestContentTypeNotSupportedException",
+        "application/json",
+      );
+      assert.equal(user("jamal@outlook.com").origin, "msa");
+      assert.deepEqual(emu.mutations, []);
+    });
+
+    it("answers 404 for an unknown descriptor, including a user's msa descriptor once bound", async () => {
+      const adaMsa = descriptor("ada.lovelace@fabrikam.com");
+      await connect();
+      const adaAad = descriptor("alovelace@fabrikam.com");
+      assert.notEqual(adaAad, adaMsa);
+      for (const unknown of [adaMsa, "msa.bm9ib2R5", "not-a-descriptor", `${adaAad}x`]) {
+        assertMicrosoftError(
+          await mapUser(unknown, { principalName: "alovelace@fabrikam.com" }),
+          404,
+          NOT_FOUND,
+          `'${unknown}'`,
+        );
+      }
+    });
+
+    it("answers 404 for a target identity the tenant does not have", async () => {
+      await connect();
+      const target = descriptor("jamal@outlook.com");
+      assertMicrosoftError(
+        await mapUser(target, { principalName: "nobody@fabrikam.com" }),
+        404,
+        "IdentityNotFoundException",
+        "'nobody@fabrikam.com'",
+      );
+      const unknown = deterministicGuid("no such object");
+      assertMicrosoftError(
+        await mapUser(target, { originId: unknown }),
+        404,
+        "IdentityNotFoundException",
+        `'${unknown}'`,
+      );
+      // Connected to another tenant, whose identities the emulator does not model.
+      const other = deterministicGuid("another tenant");
+      emu.world = world((w) => (w.tenantId = other));
+      assertMicrosoftError(
+        await mapUser(descriptor("jamal@outlook.com"), { principalName: "jamal@fabrikam.com" }),
+        404,
+        "IdentityNotFoundException",
+        other,
+      );
+      assert.deepEqual(emu.mutations, [
+        { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
+      ]);
+    });
+
+    it("answers 409 naming both users when another user holds the identity or its name", async () => {
+      await connect();
+      emu.resetMutations();
+      const khan = descriptor("jamal@outlook.com");
+      for (const body of [
+        { principalName: "Sam.Taylor@fabrikam.com" },
+        { originId: objectId("sam.taylor@fabrikam.com") },
+      ]) {
+        const refused = await mapUser(khan, body);
+        assertMicrosoftError(
+          refused,
+          409,
+          "InvalidTransferIdentityRightsRequestException",
+          "'sam.taylor@fabrikam.com' is already bound to that identity",
+        );
+        assert.ok(String(refused.body.message).includes("'jamal@outlook.com'"));
+      }
+      // An identity added after the connection whose sign-in name an msa user still has.
+      emu.addTenantUser({ userPrincipalName: "olduser@fabrikam.com", userType: "Member" });
+      const clash = await mapUser(descriptor("dev.someone@gmail.com"), {
+        principalName: "olduser@fabrikam.com",
+      });
+      assertMicrosoftError(
+        clash,
+        409,
+        "InvalidTransferIdentityRightsRequestException",
+        "'olduser@fabrikam.com' has the sign-in name of that identity",
+      );
+      assert.ok(String(clash.body.message).includes("'dev.someone@gmail.com'"));
+      assert.deepEqual(emu.mutations, []);
+      // The user who has the name may take the identity.
+      const own = await mapUser(descriptor("olduser@fabrikam.com"), {
+        principalName: "olduser@fabrikam.com",
+      });
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.equal(user("olduser@fabrikam.com").origin, "aad");
+    });
+
+    it("answers 200 to a repeated mapping onto the same identity, changes nothing, and logs it", async () => {
+      await connect();
+      emu.resetMutations();
+      const first = await mapUser(descriptor("jamal@outlook.com"), {
+        principalName: "jamal@fabrikam.com",
+      });
+      assert.equal(first.status, 200);
+      const snapshot = structuredClone(emu.world);
+      const again = await mapUser(String(first.body.descriptor), {
+        originId: objectId("jamal@fabrikam.com"),
+      });
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.body, first.body);
+      // Sam was bound by the connection.
+      const sam = await mapUser(descriptor("sam.taylor@fabrikam.com"), {
+        principalName: "sam.taylor@fabrikam.com",
+      });
+      assert.equal(sam.status, 200);
+      assert.deepEqual(emu.world, snapshot, "nothing changed");
+      assert.deepEqual(emu.mutations, [
+        {
+          kind: "mapUser",
+          value: "jamal@outlook.com -> jamal@fabrikam.com",
+          by: "alovelace@fabrikam.com",
+        },
+        {
+          kind: "mapUser",
+          value: "jamal@fabrikam.com -> jamal@fabrikam.com",
+          by: "alovelace@fabrikam.com",
+        },
+        {
+          kind: "mapUser",
+          value: "sam.taylor@fabrikam.com -> sam.taylor@fabrikam.com",
+          by: "alovelace@fabrikam.com",
+        },
+      ]);
+    });
+
+    it("binds 2,500 of 5,000 users on connect and maps 1,000 more in a few seconds", async () => {
+      const users: WorldUser[] = [
+        {
+          principalName: "owner.person@fabrikam.com",
+          origin: "msa",
+          lastAccessedDate: "2025-01-01T00:00:00Z",
+        },
+      ];
+      const tenantUsers: TenantUser[] = [
+        {
+          userPrincipalName: "operson@fabrikam.com",
+          mail: "owner.person@fabrikam.com",
+          userType: "Member",
+        },
+      ];
+      for (let i = 1; i < 5000; i++) {
+        if (i <= 2500) {
+          users.push({ principalName: `User${i}@Fabrikam.com`, origin: "msa" });
+          tenantUsers.push({ userPrincipalName: `user${i}@fabrikam.com`, userType: "Member" });
+        } else {
+          users.push({ principalName: `person${i}@example.com`, origin: "msa" });
+          if (i <= 3500) {
+            tenantUsers.push({ userPrincipalName: `mapped${i}@fabrikam.com`, userType: "Member" });
+          }
+        }
+      }
+      const big = await startEmulator({
+        pageSize: 5000,
+        world: {
+          ...clone(fixture),
+          owner: "owner.person@fabrikam.com",
+          caller: "owner.person@fabrikam.com",
+          users,
+          tenant: { ...fixture.tenant, users: tenantUsers },
+        },
+      });
+      try {
+        const send = (
+          method: string,
+          path: string,
+          body: unknown,
+          type: string,
+        ): Promise<Response> =>
+          fetch(`${big.url}${path}`, {
+            method,
+            headers: { Authorization: BASIC, "Content-Type": type },
+            body: JSON.stringify(body),
+          });
+        const started = Date.now();
+        const connected = await send(
+          "PATCH",
+          ORGANIZATION,
+          [{ from: "", op: 2, path: "/TenantId", value: TENANT_ID }],
+          "application/json-patch+json",
+        );
+        assert.equal(connected.status, 200, await connected.text());
+        const connectMs = Date.now() - started;
+        const list = await fetch(
+          `${big.url}/fabrikam/_apis/graph/users?subjectTypes=msa&api-version=7.1-preview.1`,
+          { headers: { Authorization: BASIC } },
+        );
+        const msa = ((await list.json()) as { value: Json[] }).value;
+        assert.equal(msa.length, 2499, "the owner and users 1-2500 are bound");
+
+        const mappingStarted = Date.now();
+        for (const u of msa.slice(0, 1000)) {
+          const i = /^person(\d+)@/.exec(String(u.principalName))?.[1];
+          const answer = await send(
+            "PATCH",
+            `/fabrikam/_apis/graph/users/${String(u.descriptor)}?api-version=7.1-preview.1`,
+            { principalName: `mapped${i}@fabrikam.com` },
+            "application/json",
+          );
+          const text = await answer.text();
+          assert.equal(answer.status, 200, text);
+        }
+        const mappingMs = Date.now() - mappingStarted;
+        assert.equal(big.world.users.filter((u) => u.origin === "aad").length, 3501);
+        assert.equal(big.mutations.filter((m) => m.kind === "mapUser").length, 1000);
+        // Generous bounds: they catch an O(n²) regression, not a slow machine.
+        assert.ok(connectMs < 5_000, `connect took ${connectMs} ms`);
+        assert.ok(mappingMs < 15_000, `1,000 mappings took ${mappingMs} ms`);
+      } finally {
+        await big.close();
+      }
+    }).timeout(60_000);
   });
 
   describe("discovery and Microsoft's Node client", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { BASE_URL_ENV } from "../devops/hosts";
 import { forgetTokens } from "../providers/credentials";
 import { Emulator, startEmulator } from "./emulator/server";
-import type { World } from "./emulator/world";
+import { type World, defaultUserId } from "./emulator/world";
 import { providerConfig } from "./support/engineLike";
 import { MiniEngine, Step } from "./support/miniEngine";
 import {
@@ -12,7 +12,7 @@ import {
   runProgram,
   stackConfig,
 } from "./support/programRun";
-import { WorldMocks } from "./support/worldMocks";
+import { Ledger, WorldMocks } from "./support/worldMocks";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -46,7 +46,7 @@ describe("a whole migration, phase by phase, against the emulator", () => {
   const config = (phase: string): Record<string, string> =>
     stackConfig(emulator.world, { phase, ...settings });
   let engine: MiniEngine;
-  let ledger: string[] | undefined;
+  let ledger: Ledger | undefined;
 
   /** One `pulumi up` (or preview, with dryRun) of a phase. */
   async function up(phase: string, dryRun = false): Promise<Step[]> {
@@ -58,7 +58,11 @@ describe("a whole migration, phase by phase, against the emulator", () => {
       dryRun,
     );
     const steps = await engine.apply(run.mocks.registrations, dryRun);
-    if (!dryRun) ledger = run.invitedGuests;
+    if (!dryRun)
+      ledger = {
+        invitedGuests: run.invitedGuests,
+        identityMappings: [...run.outputs.identityMappings],
+      };
     return steps;
   }
   const changed = (steps: Step[]): string[] =>
@@ -127,10 +131,21 @@ describe("a whole migration, phase by phase, against the emulator", () => {
     );
   });
 
+  it("resolve: maps the identity change with a fresh owner token; the connection is now read as the owner", async () => {
+    const steps = changed(await up("resolve"));
+    assert.deepEqual(steps, ["update directory-connection", "create map-jamal@outlook.com"]);
+    const jamal = emulator.world.users.find((u) => u.principalName === "jamal@fabrikam.com");
+    assert.equal(jamal?.origin, "aad", "jamal@outlook.com now signs in as jamal@fabrikam.com");
+    assert.deepEqual(
+      changed(await up("resolve", true)),
+      [],
+      "after mapping, a preview shows no changes",
+    );
+  });
+
   it("cleanup: hands ownership back, removes the temporary user, deletes its guest — in that order", async () => {
     const steps = await up("cleanup");
     assert.deepEqual(changed(steps), [
-      "update directory-connection",
       "delete temporary-owner-ownership",
       "delete temporary-owner-user",
       "delete temporary-owner-invitation",
@@ -161,24 +176,171 @@ describe("a whole migration, phase by phase, against the emulator", () => {
         `addUser ${TEMPORARY} by jamalhartnett@fabrikam.com`,
         `owner ${TEMPORARY} by jamalhartnett@fabrikam.com`,
         `tenant ${TENANT} by ${TEMPORARY}`,
+        `mapUser jamal@outlook.com -> jamal@fabrikam.com by jamalhartnett@fabrikam.com`,
         `owner jamalhartnett@fabrikam.com by jamalhartnett@fabrikam.com`,
         `removeUser ${TEMPORARY} by jamalhartnett@fabrikam.com`,
       ],
       "each change made once, by the right identity",
     );
-    // Every remaining user has a tenant identity, or was explicitly accepted, excluded or re-mapped.
+    // Every remaining user is bound to a tenant identity, or was explicitly accepted or excluded.
+    const disconnected = w.users
+      .filter((u) => u.origin !== "aad")
+      .map((u) => u.principalName)
+      .sort();
+    assert.deepEqual(disconnected, ["leaver@othercompany.com", "olduser@fabrikam.com"]);
     const final = await runProgram(emulator, new WorldMocks(w, ledger), config("cleanup"), true);
     const summary = final.outputs.migrationPlan.summary;
     assert.equal(summary.historic, 0);
+    assert.equal(summary.supportTicket, 0);
     assert.equal(summary.acceptedHistoric, 1);
     assert.equal(
       summary.tenantMember +
         summary.tenantGuest +
         summary.invite +
         summary.excluded +
-        summary.supportTicket +
+        summary.mapAfterConnect +
         summary.acceptedHistoric,
       w.users.length,
     );
+  });
+});
+
+/**
+ * The part-1 world plus 250 users, 150 of whom change identity (145 to an account that exists in
+ * the tenant, 5 to one that does not): every user ends bound to the intended identity, and only
+ * the 5 need a support ticket.
+ */
+describe("a 250-user migration where 150 users change identity", () => {
+  let emulator: Emulator;
+  let savedBase: string | undefined;
+  const identityChanges: Record<string, string> = {};
+
+  before(async () => {
+    const w = fixture();
+    w.tokens = { [OWNER_TOKEN]: "jamalhartnett@fabrikam.com", [TEMPORARY_TOKEN]: TEMPORARY };
+    for (let i = 0; i < 150; i++) {
+      w.users.push({
+        principalName: `changer${i}@outlook.com`,
+        origin: "msa",
+        lastAccessedDate: "2026-10-01T00:00:00Z",
+      });
+      identityChanges[`changer${i}@outlook.com`] = `changer${i}@fabrikam.com`;
+      if (i >= 5)
+        w.tenant.users.push({ userPrincipalName: `changer${i}@fabrikam.com`, userType: "Member" });
+    }
+    for (let i = 0; i < 60; i++) {
+      w.users.push({ principalName: `member${i}@fabrikam.com`, origin: "msa" });
+      w.tenant.users.push({
+        userPrincipalName: `member${i}@fabrikam.com`,
+        mail: `member${i}@fabrikam.com`,
+        userType: "Member",
+      });
+    }
+    for (let i = 0; i < 30; i++)
+      w.users.push({ principalName: `ext${i}@partner.org`, origin: "msa" });
+    for (let i = 0; i < 10; i++) {
+      w.users.push({ principalName: `guest${i}@contoso.com`, origin: "msa" });
+      w.tenant.users.push({
+        userPrincipalName: `guest${i}_contoso.com#EXT#@fabrikam.onmicrosoft.com`,
+        mail: `guest${i}@contoso.com`,
+        userType: "Guest",
+      });
+    }
+    identityChanges["jamal@outlook.com"] = "jamal@fabrikam.com";
+    emulator = await startEmulator({ world: w });
+    savedBase = process.env[BASE_URL_ENV];
+    process.env[BASE_URL_ENV] = emulator.url;
+  });
+  after(async () => {
+    if (savedBase === undefined) delete process.env[BASE_URL_ENV];
+    else process.env[BASE_URL_ENV] = savedBase;
+    forgetTokens();
+    await emulator.close();
+  });
+
+  it("ends with every user bound to the intended identity, none historic unless accepted", async () => {
+    const settings = {
+      temporaryOwner: { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN },
+      acceptHistoricUsers: ["olduser@fabrikam.com"],
+      allowTfvc: true,
+      identityChanges,
+    };
+    const engine = new MiniEngine(
+      emulator,
+      providerConfig({
+        "devops-entra-connect:devopsToken": OWNER_TOKEN,
+        "devops-entra-connect:temporaryOwner": JSON.stringify(settings.temporaryOwner),
+      }),
+    );
+    let ledger: Ledger | undefined;
+    const run = async (phase: string): Promise<void> => {
+      const r = await runProgram(
+        emulator,
+        new WorldMocks(emulator.world, ledger),
+        stackConfig(emulator.world, { phase, ...settings }),
+      );
+      await engine.apply(r.mocks.registrations);
+      ledger = {
+        invitedGuests: r.invitedGuests,
+        identityMappings: [...r.outputs.identityMappings],
+      };
+    };
+
+    await run("prepare");
+    for (const u of emulator.world.tenant.users)
+      if (u.externalUserState === "PendingAcceptance")
+        emulator.redeem(u.mail ?? u.userPrincipalName);
+    emulator.signIn(TEMPORARY);
+    await run("connect");
+    await run("resolve");
+    await run("cleanup");
+
+    const w = emulator.world;
+    const byId = new Map(w.users.map((u) => [u.id ?? defaultUserId(u.principalName), u]));
+    for (let i = 0; i < 150; i++) {
+      const u = byId.get(defaultUserId(`changer${i}@outlook.com`));
+      if (i < 5) {
+        assert.equal(
+          u?.origin,
+          "msa",
+          `changer${i}: its new identity does not exist, it stays disconnected`,
+        );
+      } else {
+        assert.equal(u?.principalName, `changer${i}@fabrikam.com`);
+        assert.equal(u?.origin, "aad");
+      }
+    }
+    const disconnected = w.users
+      .filter((u) => u.origin !== "aad")
+      .map((u) => u.principalName)
+      .sort();
+    assert.deepEqual(
+      disconnected,
+      [
+        ...Array.from({ length: 5 }, (_, i) => `changer${i}@outlook.com`),
+        "leaver@othercompany.com",
+        "olduser@fabrikam.com",
+      ].sort(),
+    );
+    assert.equal(w.owner, "jamalhartnett@fabrikam.com");
+    assert.equal(w.tenantId, TENANT);
+
+    const mapped = emulator.mutations.filter((m) => m.kind === "mapUser");
+    assert.equal(mapped.length, 146, "145 identity changes + jamal@outlook.com, each mapped once");
+    assert.equal(new Set(mapped.map((m) => m.value)).size, 146);
+
+    const final = await runProgram(
+      emulator,
+      new WorldMocks(w, ledger),
+      stackConfig(w, { phase: "cleanup", ...settings }),
+      true,
+    );
+    const { summary } = final.outputs.migrationPlan;
+    assert.equal(
+      summary.supportTicket,
+      5,
+      "a ticket only where the target identity does not exist",
+    );
+    assert.equal(summary.historic, 0);
   });
 });

@@ -44,7 +44,7 @@ function cleared(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-describe("the phases: prepare → connect → cleanup", () => {
+describe("the phases: prepare → connect → resolve → cleanup", () => {
   let emulator: Emulator;
   afterEach(() => emulator?.close());
   const start = async (w: World): Promise<void> => {
@@ -210,6 +210,74 @@ describe("the phases: prepare → connect → cleanup", () => {
         }),
       ),
       /TOKEN_IDENTITY_MISMATCH: devops-entra-connect:devopsToken belongs to sam\.taylor@fabrikam\.com, not to ada\.lovelace@fabrikam\.com/,
+    );
+  });
+
+  it("resolve maps the identity change and the users the connection left disconnected", async () => {
+    const w = readyWorld((x) => {
+      x.tenantId = x.tenant.id;
+      x.owner = TEMPORARY;
+      // What the connection bound; jamal@outlook.com (identity change) and the late guest stay MSA.
+      for (const u of x.users) {
+        if (
+          !["jamal@outlook.com", "leaver@othercompany.com", "olduser@fabrikam.com"].includes(
+            u.principalName,
+          )
+        ) {
+          u.origin = "aad";
+        }
+      }
+      x.users.push({ principalName: "late@partner.org", origin: "msa" });
+      x.tenant.users.push({
+        userPrincipalName: "late_partner.org#EXT#@fabrikam.onmicrosoft.com",
+        mail: "late@partner.org",
+        userType: "Guest",
+      });
+    });
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w),
+      stackConfig(w, { phase: "resolve", ...cleared() }),
+    );
+    const mappings = r.mocks
+      .registered(TYPES.userMapping)
+      .map((m) => [m.name, m.inputs.principalName, m.inputs.role]);
+    assert.deepEqual(mappings.sort(), [
+      ["map-jamal@outlook.com", "jamal@fabrikam.com", "owner"],
+      ["map-late@partner.org", "late@partner.org", "owner"],
+    ]);
+    const jamal = r.mocks
+      .registered(TYPES.userMapping)
+      .find((m) => m.name === "map-jamal@outlook.com");
+    assert.match(
+      String(jamal?.inputs.originId),
+      /^[0-9a-f-]{36}$/,
+      "mapped by the Entra object id the scan found",
+    );
+    assert.deepEqual(r.outputs.identityMappings.map((m) => `${m.from} -> ${m.to}`).sort(), [
+      "jamal@outlook.com -> jamal@fabrikam.com",
+      "late@partner.org -> late@partner.org",
+    ]);
+    assert.equal(
+      r.mocks.registered(TYPES.organizationOwner).length,
+      1,
+      "the temporary owner stays owner until cleanup",
+    );
+    assert.equal(r.mocks.registered(TYPES.tenantConnection)[0].inputs.role, "owner");
+    assert.match(
+      r.outputs.manualSteps,
+      /Run `pulumi up` to map 2 user\(s\) to their Entra identity/,
+    );
+    assert.equal(emulator.mutations.length, 0, "evaluation changes nothing");
+  });
+
+  it("resolve is refused before the organization is connected", async () => {
+    const w = readyWorld();
+    await start(w);
+    await assert.rejects(
+      runProgram(emulator, new WorldMocks(w), stackConfig(w, { phase: "resolve", ...cleared() })),
+      /phase is resolve, but the organization is not connected/,
     );
   });
 

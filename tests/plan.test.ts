@@ -46,6 +46,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
     excludeUsers: new Set(),
     invitationUserType: "Guest",
     previouslyInvited: new Set(),
+    previouslyMapped: new Map(),
     ...over,
   };
 }
@@ -106,7 +107,7 @@ describe("migration plan", () => {
       ["olduser@fabrikam.com", "historic", "blocked"],
       ["gone@fabrikam.com", "acceptedHistoric", "none: becomes historic"],
       ["Leaver@OtherCompany.com", "excluded", "none: left out of the migration"],
-      ["jamal@outlook.com", "supportTicket", "open a Microsoft Support ticket"],
+      ["jamal@outlook.com", "mapAfterConnect", "map to jamal@fabrikam.com in the resolve phase"],
       ["redeemed@partner.org", "invite", "keep invitation"],
     ];
     for (const [name, category, action] of expected) {
@@ -132,7 +133,8 @@ describe("migration plan", () => {
         tenantMember: 3,
         tenantGuest: 1,
         invite: 3,
-        supportTicket: 1,
+        mapAfterConnect: 1,
+        supportTicket: 0,
         acceptedHistoric: 1,
         excluded: 1,
         historic: 1,
@@ -150,15 +152,21 @@ describe("migration plan", () => {
       assert.match(historic?.message ?? "", /^1 user\(s\) would become historic/);
     });
 
-    it("warns about the support ticket and the excluded user", () => {
+    it("plans the identity change as a mapping, not a support ticket, and warns about the excluded user", () => {
       assert.deepEqual(codes(plan.warnings), [
         "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
-        "SUPPORT_TICKET_REQUIRED",
+        "IDENTITY_MAPPINGS_PLANNED",
       ]);
-      const ticket = plan.warnings.find((w) => w.code === "SUPPORT_TICKET_REQUIRED");
+      const jamal = plan.users.find((u) => u.principalName === "jamal@outlook.com");
+      assert.deepEqual(jamal?.mapping, {
+        userId: jamal?.mapping?.userId,
+        from: "jamal@outlook.com",
+        to: "jamal@fabrikam.com",
+        originId: "o-jamal@fabrikam.com",
+      });
       assert.match(
-        ticket?.message ?? "",
-        /Problem type: Configuring Team Services; Category: Configuring with Azure Active Directory/,
+        plan.warnings.find((w) => w.code === "IDENTITY_MAPPINGS_PLANNED")?.message ?? "",
+        /1 user\(s\) will be mapped to their Entra identity in the resolve phase.*jamal@outlook\.com → jamal@fabrikam\.com/,
       );
     });
 
@@ -251,9 +259,79 @@ describe("migration plan", () => {
   });
 
   it("warns, without blocking, when the organization is already on the target tenant", () => {
-    const plan = planMigration(input({ organizationTenantId: TENANT }));
+    const owner = user("owner@outlook.com", { origin: "aad" });
+    const plan = planMigration(
+      input({ organizationTenantId: TENANT, ownerId: owner.id, users: [owner] }),
+    );
     assert.deepEqual(codes(plan.blockers), []);
     assert.deepEqual(codes(plan.warnings), ["ALREADY_CONNECTED_TO_TARGET"]);
+    assert.equal(plan.users[0].category, "tenantMember");
+  });
+
+  describe("after the connection", () => {
+    const connected = (users: PlanUser[], over: Partial<PlanInput> = {}): MigrationPlan =>
+      planMigration(
+        input({
+          organizationTenantId: TENANT,
+          ownerId: users[0].id,
+          users,
+          tenant: {
+            users: [
+              member("owner@fabrikam.com"),
+              guest("late@partner.org"),
+              member("new@fabrikam.com"),
+            ],
+            verifiedDomains: ["fabrikam.com"],
+          },
+          ...over,
+        }),
+      );
+
+    it("maps users the connection left disconnected to the identity with their address", () => {
+      const late = user("late@partner.org"); // invited after the connection: still an MSA
+      const plan = connected([user("owner@fabrikam.com", { origin: "aad" }), late]);
+      const planned = plan.users.find((u) => u.principalName === "late@partner.org");
+      assert.equal(planned?.category, "mapAfterConnect");
+      assert.equal(planned?.action, "map to late@partner.org");
+      assert.deepEqual(planned?.mapping, {
+        userId: late.id,
+        from: "late@partner.org",
+        to: "late@partner.org",
+        originId: "o-late@partner.org",
+      });
+      assert.match(
+        plan.warnings.find((w) => w.code === "IDENTITY_MAPPINGS_PLANNED")?.message ?? "",
+        /will be mapped to their Entra identity by this run/,
+      );
+    });
+
+    it("keeps a mapping made earlier, and counts its identity change as used", () => {
+      const moved = user("new@fabrikam.com", { origin: "aad" });
+      const plan = connected([user("owner@fabrikam.com", { origin: "aad" }), moved], {
+        identityChanges: new Map([["old@outlook.com", "new@fabrikam.com"]]),
+        previouslyMapped: new Map([
+          [moved.id, { from: "old@outlook.com", to: "new@fabrikam.com" }],
+        ]),
+      });
+      const planned = plan.users.find((u) => u.principalName === "new@fabrikam.com");
+      assert.equal(planned?.category, "mapAfterConnect");
+      assert.equal(planned?.action, "none: mapped");
+      assert.equal(planned?.mapping?.from, "old@outlook.com");
+      assert.ok(!codes(plan.warnings).includes("CONFIG_USERS_NOT_IN_ORGANIZATION"));
+      assert.ok(!codes(plan.warnings).includes("IDENTITY_MAPPINGS_PLANNED"), "nothing left to map");
+    });
+
+    it("reports disconnected users without any tenant identity, instead of blocking", () => {
+      const plan = connected([
+        user("owner@fabrikam.com", { origin: "aad" }),
+        user("gone@fabrikam.com"),
+      ]);
+      assert.deepEqual(codes(plan.blockers), []);
+      assert.deepEqual(
+        plan.warnings.find((w) => w.code === "DISCONNECTED_USERS_UNRESOLVED")?.users,
+        ["gone@fabrikam.com"],
+      );
+    });
   });
 
   it("blocks an owner who is only a guest or missing from the tenant", () => {

@@ -48,7 +48,7 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
       "dev.someone@gmail.com": "invite",
       "Sam.Taylor@Fabrikam.com": "tenantMember",
       "guest@contoso.com": "tenantGuest",
-      "jamal@outlook.com": "supportTicket",
+      "jamal@outlook.com": "mapAfterConnect",
       "leaver@othercompany.com": "excluded",
       "olduser@fabrikam.com": "historic",
       "ada.lovelace@fabrikam.com": "tenantMember",
@@ -60,7 +60,8 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
       tenantMember: 3,
       tenantGuest: 1,
       invite: 2,
-      supportTicket: 1,
+      mapAfterConnect: 1,
+      supportTicket: 0,
       acceptedHistoric: 0,
       excluded: 1,
       historic: 1,
@@ -73,7 +74,7 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
     ]);
     assert.deepEqual(plan.warnings.map((w) => w.code).sort(), [
       "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
-      "SUPPORT_TICKET_REQUIRED",
+      "IDENTITY_MAPPINGS_PLANNED",
     ]);
     assert.match(
       r.outputs.report,

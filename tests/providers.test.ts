@@ -5,8 +5,9 @@ import { forgetTokens } from "../providers/credentials";
 import { provider as ownerProvider } from "../providers/organizationOwner";
 import { provider as userProvider } from "../providers/organizationUser";
 import { provider as connectionProvider } from "../providers/tenantConnection";
+import { provider as mappingProvider } from "../providers/userMapping";
 import { Emulator, startEmulator } from "./emulator/server";
-import { World, defaultUserId } from "./emulator/world";
+import { World, defaultObjectId, defaultUserId } from "./emulator/world";
 import { loadSerializedProvider, providerConfig, serializeProvider } from "./support/engineLike";
 import { OWNER_TOKEN, TEMPORARY_TOKEN, fixture } from "./support/programRun";
 
@@ -311,9 +312,108 @@ describe("dynamic providers against the emulator", () => {
     });
   });
 
+  describe("user mapping", () => {
+    const jamal = defaultUserId("jamal@outlook.com");
+    const target = {
+      principalName: "Jamal@Fabrikam.com",
+      originId: defaultObjectId(TENANT, "jamal@fabrikam.com"),
+    };
+    const news = { organization: "fabrikam", userId: jamal, ...target, role: "owner" };
+
+    /** Connects the organization the way the connect phase does. */
+    async function connect(): Promise<void> {
+      await checkAndCreate(userProvider, {
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+      emulator.signIn(TEMPORARY);
+      await checkAndCreate(ownerProvider, {
+        organization: "fabrikam",
+        ownerPrincipalName: TEMPORARY,
+        role: "owner",
+        handBackRole: "owner",
+      });
+      await checkAndCreate(connectionProvider, {
+        organization: "fabrikam",
+        tenantId: TENANT,
+        role: "temporaryOwner",
+        verifyAttempts: 2,
+        verifyIntervalMs: 10,
+      });
+    }
+
+    it("is refused before the organization is connected", async () => {
+      await assert.rejects(
+        checkAndCreate(mappingProvider, news),
+        /map user msa\.\S+ to jamal@fabrikam\.com .* failed with HTTP 400/,
+      );
+    });
+
+    it("maps by object id, reads the binding back, converges on a re-run, and does nothing on delete", async () => {
+      await connect();
+      const { id, outs } = await checkAndCreate(mappingProvider, news);
+      assert.equal(outs.boundOrigin, "aad");
+      assert.equal(outs.boundPrincipalName, "jamal@fabrikam.com");
+      assert.equal(outs.boundOriginId, target.originId);
+      const mapped = emulator.mutations.filter((m) => m.kind === "mapUser");
+      assert.deepEqual(
+        mapped.map((m) => [m.value, m.by]),
+        [["jamal@outlook.com -> jamal@fabrikam.com", "jamalhartnett@fabrikam.com"]],
+      );
+
+      const read = await mappingProvider.read!(id, outs);
+      assert.equal(read.props?.boundPrincipalName, "jamal@fabrikam.com");
+      assert.deepEqual(read.inputs, {
+        organization: "fabrikam",
+        userId: jamal,
+        principalName: "jamal@fabrikam.com",
+        originId: target.originId,
+        role: "owner",
+      });
+      assert.equal((await mappingProvider.diff!(id, outs, read.inputs)).changes, false);
+
+      await checkAndCreate(mappingProvider, news); // a re-run: already bound, no second call
+      assert.equal(emulator.mutations.filter((m) => m.kind === "mapUser").length, 1);
+
+      await mappingProvider.delete!(id, outs);
+      assert.equal(emulator.mutations.filter((m) => m.kind === "mapUser").length, 1);
+      assert.equal(
+        (await mappingProvider.read!(id, outs)).props?.boundOrigin,
+        "aad",
+        "still mapped after delete",
+      );
+    });
+
+    it("maps by principal name when the object id is not known", async () => {
+      await connect();
+      const { outs } = await checkAndCreate(mappingProvider, {
+        organization: "fabrikam",
+        userId: jamal,
+        principalName: "jamal@fabrikam.com",
+        role: "owner",
+      });
+      assert.equal(outs.boundPrincipalName, "jamal@fabrikam.com");
+    });
+
+    it("fails with Microsoft's message for an identity the tenant does not have", async () => {
+      await connect();
+      await assert.rejects(
+        checkAndCreate(mappingProvider, {
+          organization: "fabrikam",
+          userId: jamal,
+          principalName: "nobody@fabrikam.com",
+          role: "owner",
+        }),
+        /map user .* to nobody@fabrikam\.com .* failed with HTTP 404/,
+      );
+    });
+  });
+
   describe("serialization: what the state holds", () => {
     it("holds no token, and the serialized provider works on its own with the tokens of configure", async () => {
-      for (const provider of [userProvider, ownerProvider, connectionProvider]) {
+      for (const provider of [userProvider, ownerProvider, connectionProvider, mappingProvider]) {
         const text = await serializeProvider(provider);
         for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN])
           assert.ok(!text.includes(token), "no token in the serialized provider");

@@ -15,13 +15,21 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  bindMatchingUsers,
+  bindUser,
   defaultUserId,
   deterministicGuid,
   externalAddressOf,
+  findIdentity,
+  findIdentityById,
+  holdsIdentity,
   isExternalUpn,
   isOnTenantDomain,
+  normalizeUser,
   normalizeWorld,
+  signInNameOf,
   tenantUsersMatching,
+  userIdOf,
   validateTenantUser,
   validateWorld,
   type License,
@@ -73,13 +81,16 @@ export interface RecordedRequest {
 }
 
 /** What a successful write changed; see {@link Emulator.mutations}. */
-export type MutationKind = "owner" | "tenant" | "addUser" | "removeUser";
+export type MutationKind = "owner" | "tenant" | "addUser" | "removeUser" | "mapUser";
 
 export interface Mutation {
   kind: MutationKind;
   /**
    * owner: the new owner's principalName; tenant: the tenant id connected to, or the all-zero GUID
-   * for a disconnection; addUser / removeUser: the user's principalName.
+   * for a disconnection; addUser / removeUser: the user's principalName; mapUser:
+   * "<old principalName> -> <new principalName>" (both the same when the user was mapped to the
+   * identity it already had). The users a connection binds are not logged one by one: the
+   * "tenant" entry stands for them.
    */
   value: string;
   /** principalName of the caller (its token's principal in `world.tokens`, else `world.caller`). */
@@ -95,8 +106,9 @@ export interface Emulator {
   requests: RecordedRequest[];
   /**
    * Every successful write through the REST API (owner change, connect/disconnect, entitlement add
-   * and delete), in order, so a test can assert that nothing was done twice. Control-API edits and
-   * faulted requests are not logged. Cleared in place by `resetMutations`, not by assigning `world`.
+   * and delete, identity mapping), in order, so a test can assert that nothing was done twice.
+   * Control-API edits and faulted requests are not logged. Cleared in place by `resetMutations`,
+   * not by assigning `world`.
    */
   mutations: Mutation[];
   injectFault(rule: FaultRule): void;
@@ -208,6 +220,23 @@ const ERRORS = {
     WEBAPI,
   ),
   ownerNeverSignedIn: vssType(ORGANIZATION, "OrganizationOwnerNotActiveException", WEBAPI),
+  // Graph user mapping (DOMAIN §2 "Map / transfer a user's identity" [doc, behaviour unconfirmed]).
+  // GraphBadRequestException is the Graph area's type for a refused request (public error samples
+  // show it, e.g. VS860004 on graph groups; Azure DevOps Server 2022's Graph service, decompiled in
+  // public repositories, throws it for an originId that is not a GUID).
+  // InvalidTransferIdentityRightsRequestException is the Identity type that server throws when the
+  // target identity already has memberships in the organization. [?] That Azure DevOps Services
+  // sends them for this call, and the 409 (that server maps the latter to 400), are guesses.
+  graphBadRequest: vssType(
+    "Microsoft.VisualStudio.Services.Graph",
+    "GraphBadRequestException",
+    WEBAPI,
+  ),
+  identityAlreadyBound: vssType(
+    "Microsoft.VisualStudio.Services.Identity",
+    "InvalidTransferIdentityRightsRequestException",
+    WEBAPI,
+  ),
   alreadyConnected: vssType(ORGANIZATION, "OrganizationAlreadyLinkedToTenantException", WEBAPI),
   notConnected: vssType(ORGANIZATION, "OrganizationNotLinkedToTenantException", WEBAPI),
   tenantNotFound: vssType(ORGANIZATION, "TenantNotFoundException", WEBAPI),
@@ -455,15 +484,50 @@ function msaPuid(principalName: string): string {
     .toUpperCase();
 }
 
-function descriptorOf(user: NormalizedUser): string {
-  return `${user.origin}.${Buffer.from(user.id, "utf8").toString("base64url")}`;
+/**
+ * `<origin>.<base64url key>`: the key is the user's id for a Microsoft account, and the tenant
+ * object id once the user is bound to an Entra identity (DOMAIN §1.9), so binding or mapping a user
+ * changes its descriptor and the old `msa.` one no longer resolves, as a subject descriptor names
+ * the identity, not the membership. An "aad" user a fixture wrote without originId keeps its id.
+ */
+function descriptorOf(user: WorldUser): string {
+  return `${user.origin}.${Buffer.from(descriptorKey(user), "utf8").toString("base64url")}`;
 }
 
-function graphUser(
-  view: NormalizedWorld,
-  user: NormalizedUser,
-  base: string,
-): Record<string, unknown> {
+function descriptorKey(user: WorldUser): string {
+  return user.origin === "aad" && user.originId !== undefined
+    ? user.originId.toLowerCase()
+    : userIdOf(user);
+}
+
+/**
+ * The organization user a descriptor names, or undefined. Decodes the descriptor once and compares
+ * keys, without normalizing the world: O(n) string comparisons, so that mapping thousands of users
+ * one request at a time stays fast (DOMAIN §1.10 puts the portal's limit at 100 users).
+ */
+function userByDescriptor(users: readonly WorldUser[], descriptor: string): WorldUser | undefined {
+  const match = /^(msa|aad)\.([A-Za-z0-9_-]+)$/.exec(descriptor);
+  if (match === null) {
+    return undefined;
+  }
+  const key = Buffer.from(match[2], "base64url").toString("utf8");
+  const user = users.find((u) => u.origin === match[1] && descriptorKey(u) === key);
+  // base64url decoding is lenient; the descriptor must be exactly the one the emulator issued.
+  return user !== undefined && descriptorOf(user) === descriptor ? user : undefined;
+}
+
+function graphSubjectNotFound(descriptor: string): HttpError {
+  return new HttpError(
+    404,
+    ERRORS.graphSubjectNotFound,
+    `VS860014: The graph subject with descriptor '${descriptor}' could not be found.`,
+  );
+}
+
+/** What a graph user answer needs of the world (a normalized world, or a cheaper stand-in). */
+type GraphView = Pick<NormalizedWorld, "organization" | "tenantId" | "tenant">;
+
+function graphUser(view: GraphView, user: NormalizedUser, base: string): Record<string, unknown> {
   const descriptor = descriptorOf(user);
   const common = {
     subjectKind: "user",
@@ -479,13 +543,19 @@ function graphUser(
     return { ...common, originId: msaPuid(user.principalName) };
   }
   // An Entra-backed user carries its tenant object id and whether it is a member or a guest there.
+  // A bound user names its identity by object id; one a fixture wrote as "aad" by hand is found by
+  // its UPN or mail.
   const name = user.principalName.toLowerCase();
-  const inTenant = view.tenant.users.find(
-    (t) => t.userPrincipalName.toLowerCase() === name || t.mail?.toLowerCase() === name,
-  );
+  const originId = user.originId;
+  const inTenant =
+    originId !== undefined
+      ? view.tenant.users.find((t) => t.objectId === originId)
+      : view.tenant.users.find(
+          (t) => t.userPrincipalName.toLowerCase() === name || t.mail?.toLowerCase() === name,
+        );
   return {
     ...common,
-    originId: inTenant?.objectId ?? deterministicGuid(`aad-object:${name}`),
+    originId: originId ?? inTenant?.objectId ?? deterministicGuid(`aad-object:${name}`),
     metaType:
       inTenant !== undefined
         ? inTenant.userType.toLowerCase()
@@ -853,9 +923,186 @@ function connectTenant(state: State, ctx: Context): Reply {
       );
     }
     state.world.tenantId = value;
+    // DOMAIN §1.9: the connection binds every user who matches a tenant identity; the others are
+    // "disconnected" until mapped. A disconnection (above) unbinds nobody: the service keeps the
+    // identities it resolved [?].
+    bindMatchingUsers(state.world);
   }
   state.mutations.push({ kind: "tenant", value, by: caller });
   return { status: 200, body: collectionBody(normalizeWorld(state.world)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Map / transfer a user's identity (DOMAIN §2 [doc, behaviour unconfirmed]; graph-7.1.json
+// Users_Update): `PATCH {org}/_apis/graph/users/{descriptor}` with a GraphUserUpdateContext
+// subtype. Checks in the emulator's usual order [?]: media type (415) and body (400), permission
+// (403), then the organization's tenant (400), the user (404), the target identity (404) and
+// whether it is free (409).
+
+/** The target a GraphUserUpdateContext names. */
+type MappingTarget = { principalName: string } | { originId: string };
+
+const UPDATE_CONTEXT_EXAMPLE =
+  '{"principalName": "destination@contoso.com"} (GraphUserPrincipalNameUpdateContext) or ' +
+  '{"originId": "<Entra object id>"} (GraphUserOriginIdUpdateContext)';
+
+function graphBadRequest(message: string): HttpError {
+  return new HttpError(400, ERRORS.graphBadRequest, message);
+}
+
+/** Reads and checks the body; every refusal names what is wrong and what is expected. */
+function updateContext(ctx: Context): MappingTarget {
+  const mediaType = (ctx.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new HttpError(
+      415,
+      ERRORS.unsupportedMediaType,
+      `The request content type '${mediaType === "" ? "(none)" : mediaType}' is not supported: send application/json.`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(ctx.body.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch (err) {
+    throw graphBadRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const body = asObject(parsed);
+  if (body === undefined) {
+    throw graphBadRequest(
+      `The request body must be a GraphUserUpdateContext object, e.g. ${UPDATE_CONTEXT_EXAMPLE}.`,
+    );
+  }
+  // A JSON null deserializes like an absent property.
+  const principalName = body.principalName ?? undefined;
+  const originId = body.originId ?? undefined;
+  if (principalName === undefined && originId === undefined) {
+    throw graphBadRequest(
+      `The GraphUserUpdateContext sets neither principalName nor originId: send exactly one, e.g. ${UPDATE_CONTEXT_EXAMPLE}.`,
+    );
+  }
+  if (principalName !== undefined && originId !== undefined) {
+    throw graphBadRequest(
+      "The GraphUserUpdateContext sets both principalName and originId: send exactly one of them.",
+    );
+  }
+  if (principalName !== undefined) {
+    if (typeof principalName !== "string") {
+      throw graphBadRequest(
+        `The value ${JSON.stringify(principalName)} of principalName is not valid: expected a string such as destination@contoso.com.`,
+      );
+    }
+    if (!/^[^@\s]+@[^@\s]+$/.test(principalName.trim())) {
+      throw graphBadRequest(
+        `The value '${principalName}' of principalName is not a valid principal name: expected an address such as destination@contoso.com.`,
+      );
+    }
+    return { principalName: principalName.trim() };
+  }
+  if (typeof originId !== "string") {
+    throw graphBadRequest(
+      `The value ${JSON.stringify(originId)} of originId is not valid: expected the Entra object id as a GUID string.`,
+    );
+  }
+  if (!GUID.test(originId.trim())) {
+    throw graphBadRequest(
+      `Cannot parse the value '${originId}' of originId: expected a GUID (the object id of the Entra user).`,
+    );
+  }
+  return { originId: originId.trim().toLowerCase() };
+}
+
+/** PATCH graph/users/{descriptor}: bind the user to another tenant identity. */
+function mapUser(state: State, ctx: Context): Reply {
+  const target = updateContext(ctx);
+  const world = state.world;
+  const caller = callerOf(world, ctx);
+  // Transferring identity rights checks a collection-level Identity permission that Project
+  // Collection Administrators hold [?]; the portal's "Resolve" page is theirs (DOMAIN §1.9).
+  if (!isCollectionAdministrator(world, caller)) {
+    throw new HttpError(
+      403,
+      ERRORS.accessDenied,
+      `Access Denied: ${caller} needs the following permission(s) on the resource Identity to perform this action: ` +
+        `Manage identities. Only Project Collection Administrators can map users to another identity.`,
+    );
+  }
+  if (world.tenantId === null) {
+    throw new HttpError(
+      400,
+      ERRORS.notConnected,
+      `The organization '${world.organization}' is not connected to a Microsoft Entra tenant: users can only be ` +
+        `mapped to identities of the tenant it is connected to. Connect it first.`,
+    );
+  }
+  const user = userByDescriptor(world.users, ctx.params.descriptor);
+  if (user === undefined) {
+    throw graphSubjectNotFound(ctx.params.descriptor);
+  }
+  // The emulator models one tenant; an organization connected to another (a test may set any
+  // tenantId) has none of its identities.
+  const ownTenant = samePrincipal(world.tenantId, world.tenant.id);
+  const identity = !ownTenant
+    ? undefined
+    : "principalName" in target
+      ? findIdentity(world, target.principalName)
+      : findIdentityById(world, target.originId);
+  if (identity === undefined) {
+    throw new HttpError(
+      404,
+      ERRORS.identityNotFound,
+      "principalName" in target
+        ? `The identity '${target.principalName}' could not be found in the Microsoft Entra tenant '${world.tenantId}'.`
+        : `No identity with object id '${target.originId}' could be found in the Microsoft Entra tenant '${world.tenantId}'.`,
+    );
+  }
+
+  const from = user.principalName;
+  if (!holdsIdentity(user, identity)) {
+    const to = signInNameOf(identity);
+    const lower = to.toLowerCase();
+    // One identity backs one organization user (DOMAIN §1.9): a transfer onto an identity that
+    // another user holds, or whose sign-in name another user still has, is refused, naming both.
+    // One pass over the users, no index: the length test spares most of them a lower-casing.
+    let holder: WorldUser | undefined;
+    let what = "";
+    for (const u of world.users) {
+      if (u === user) {
+        continue;
+      }
+      if (holdsIdentity(u, identity)) {
+        [holder, what] = [u, "is already bound to"];
+        break;
+      }
+      if (
+        holder === undefined &&
+        u.principalName.length === to.length &&
+        u.principalName.toLowerCase() === lower
+      ) {
+        [holder, what] = [u, "has the sign-in name of"];
+      }
+    }
+    if (holder !== undefined) {
+      throw new HttpError(
+        409,
+        ERRORS.identityAlreadyBound,
+        `Cannot map the user '${from}' to the identity '${identity.userPrincipalName}' (object id ${identity.objectId}): ` +
+          `the organization user '${holder.principalName}' ${what} that identity.`,
+      );
+    }
+    bindUser(world, user, identity);
+  }
+  // A repeated mapping changes nothing but is logged, so a test sees that it was sent again. [?]
+  // Azure DevOps Server 2022 refuses a transfer onto the identity a user already has (400,
+  // GraphBadRequestException "Cannot transfer identity to itself"); the emulator answers 200 so that
+  // a re-run converges, as its other idempotent writes do.
+  state.mutations.push({ kind: "mapUser", value: `${from} -> ${user.principalName}`, by: caller });
+  // graphUser looks a bound user's identity up by object id: that one identity is all it needs.
+  const graphView: GraphView = {
+    organization: world.organization,
+    tenantId: world.tenantId,
+    tenant: { id: world.tenant.id, domains: world.tenant.domains, users: [identity] },
+  };
+  return { status: 200, body: graphUser(graphView, normalizeUser(user), state.url) };
 }
 
 // Discovery tables answered to `OPTIONS /_apis/{area}` (azure-devops-node-api VsoClient
@@ -1674,14 +1921,14 @@ function buildRoutes(state: State): Route[] {
       const w = view();
       const user = w.users.find((u) => descriptorOf(u) === ctx.params.descriptor);
       if (user === undefined) {
-        throw new HttpError(
-          404,
-          ERRORS.graphSubjectNotFound,
-          `VS860014: The graph subject with descriptor '${ctx.params.descriptor}' could not be found.`,
-        );
+        throw graphSubjectNotFound(ctx.params.descriptor);
       }
       return { status: 200, body: graphUser(w, user, state.url) };
     }),
+    // Map / transfer a user's identity (graph-7.1.json Users_Update; DOMAIN §1.9, §2).
+    route("PATCH", "/{org}/_apis/graph/users/{descriptor}", true, { released: [0, 0] }, (ctx) =>
+      mapUser(state, ctx),
+    ),
 
     // Projects (core-7.1.json, Projects_List / Projects_Get).
     route("GET", "/{org}/_apis/projects", true, { released: released71 }, (ctx) => {

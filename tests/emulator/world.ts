@@ -29,6 +29,13 @@ export interface WorldUser {
   lastAccessedDate?: string;
   /** ISO date the user was added to the organization; default a fixed date in the past. */
   dateCreated?: string;
+  /**
+   * Object id of the tenant identity the user is bound to (origin "aad" only). Set when the
+   * connection binds the user, or when an administrator maps it (DOMAIN §1.9, §2 "Map / transfer
+   * a user's identity"); its graph descriptor is then derived from it. Absent on an "aad" user
+   * the fixture wrote by hand: the emulator then finds the identity by UPN or mail, as before.
+   */
+  originId?: string;
 }
 
 export interface WorldProject {
@@ -207,7 +214,7 @@ export function domainOf(principalName: string): string {
 }
 
 /** True when the address is on one of the tenant's own (verified) domains (DOMAIN §2, Entra). */
-export function isOnTenantDomain(world: World, principalName: string): boolean {
+export function isOnTenantDomain(world: Pick<World, "tenant">, principalName: string): boolean {
   const domain = domainOf(principalName);
   return world.tenant.domains.some((d) => d.toLowerCase() === domain);
 }
@@ -218,20 +225,78 @@ function displayNameFrom(principalName: string): string {
   return local.replace(/[._]+/g, " ").trim() || principalName;
 }
 
+/** One organization user with its defaults filled in (what {@link normalizeWorld} does to each). */
+export function normalizeUser(u: WorldUser): NormalizedUser {
+  const user: NormalizedUser = {
+    ...u,
+    mailAddress: u.mailAddress ?? u.principalName,
+    displayName: u.displayName ?? displayNameFrom(u.principalName),
+    license: u.license ?? "express",
+    status: u.status ?? "active",
+    id: userIdOf(u),
+    dateCreated: u.dateCreated ?? DEFAULT_DATE_CREATED,
+  };
+  if (u.originId !== undefined) {
+    user.originId = u.originId.toLowerCase();
+  }
+  return user;
+}
+
+// Per-object memos of derived ids. Handlers scan every user or tenant identity per request; a
+// WeakMap hit costs far less than rebuilding the seed string and looking it up in the GUID cache,
+// which is what keeps thousands of requests over thousands of users fast. Each entry records the
+// fields it was derived from, so a test that edits a user in place gets a fresh value.
+const userIds = new WeakMap<WorldUser, { name: string; id: string | undefined; value: string }>();
+const objectIds = new WeakMap<
+  TenantUser,
+  { tenantId: string; upn: string; id: string | undefined; value: string }
+>();
+
+/** The (lower-cased) id of an organization user: the fixture's, else derived from its name. */
+export function userIdOf(u: WorldUser): string {
+  const memo = userIds.get(u);
+  if (memo !== undefined && memo.name === u.principalName && memo.id === u.id) {
+    return memo.value;
+  }
+  const value = (u.id ?? defaultUserId(u.principalName)).toLowerCase();
+  userIds.set(u, { name: u.principalName, id: u.id, value });
+  return value;
+}
+
+/** The (lower-cased) object id of a tenant user: the fixture's, else derived from its UPN. */
+export function objectIdOf(t: TenantUser, tenantId: string): string {
+  const memo = objectIds.get(t);
+  if (
+    memo !== undefined &&
+    memo.tenantId === tenantId &&
+    memo.upn === t.userPrincipalName &&
+    memo.id === t.objectId
+  ) {
+    return memo.value;
+  }
+  const value = (t.objectId ?? defaultObjectId(tenantId, t.userPrincipalName)).toLowerCase();
+  objectIds.set(t, { tenantId, upn: t.userPrincipalName, id: t.objectId, value });
+  return value;
+}
+
+/** One tenant user with its defaults filled in (what {@link normalizeWorld} does to each). */
+export function normalizeTenantUser(t: TenantUser, tenantId: string): NormalizedTenantUser {
+  return {
+    ...t,
+    mail: t.mail ?? null,
+    displayName: t.displayName ?? displayNameFrom(t.userPrincipalName),
+    objectId: objectIdOf(t, tenantId),
+    accountEnabled: t.accountEnabled ?? true,
+    externalUserState: t.externalUserState ?? "Accepted",
+  };
+}
+
 /** A copy of the world with every id and default filled in; the input is not modified. */
 export function normalizeWorld(w: World): NormalizedWorld {
   return {
     ...w,
     organizationId: deterministicGuid(`organization:${w.organization.toLowerCase()}`),
-    users: w.users.map((u) => ({
-      ...u,
-      mailAddress: u.mailAddress ?? u.principalName,
-      displayName: u.displayName ?? displayNameFrom(u.principalName),
-      license: u.license ?? "express",
-      status: u.status ?? "active",
-      id: (u.id ?? defaultUserId(u.principalName)).toLowerCase(),
-      dateCreated: u.dateCreated ?? DEFAULT_DATE_CREATED,
-    })),
+    users: w.users.map(normalizeUser),
     projects: w.projects.map((p) => ({
       ...p,
       id: (p.id ?? defaultProjectId(w.organization, p.name)).toLowerCase(),
@@ -239,18 +304,303 @@ export function normalizeWorld(w: World): NormalizedWorld {
     tenant: {
       id: w.tenant.id,
       domains: [...w.tenant.domains],
-      users: w.tenant.users.map((t) => ({
-        ...t,
-        mail: t.mail ?? null,
-        displayName: t.displayName ?? displayNameFrom(t.userPrincipalName),
-        objectId: (t.objectId ?? defaultObjectId(w.tenant.id, t.userPrincipalName)).toLowerCase(),
-        accountEnabled: t.accountEnabled ?? true,
-        externalUserState: t.externalUserState ?? "Accepted",
-      })),
+      users: w.tenant.users.map((t) => normalizeTenantUser(t, w.tenant.id)),
     },
     administrators: [...(w.administrators ?? [])],
     ...(w.tokens === undefined ? {} : { tokens: { ...w.tokens } }),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binding organization users to tenant identities (DOMAIN §1.9). When the organization is
+// connected, each user whose address matches a tenant identity is bound to it; the others stay
+// Microsoft accounts ("disconnected") until an administrator maps them (DOMAIN §2, "Map / transfer
+// a user's identity"). These functions edit a `World` in place; the emulator's handlers call them.
+
+/** How an address matched a tenant user, most specific first (DOMAIN §1.1 matching rules). */
+export type MatchKind = "upn" | "mail" | "invitedAddress";
+const MATCH_ORDER: Record<MatchKind, number> = { upn: 0, mail: 1, invitedAddress: 2 };
+
+/** A tenant identity as the index holds it: the world's own entry, its object id, its place. */
+export interface IndexedIdentity {
+  user: TenantUser;
+  objectId: string;
+  /** Position in `tenant.users`: the last tie-breaker, for reproducible answers. */
+  position: number;
+}
+
+export interface TenantMatch {
+  identity: IndexedIdentity;
+  kind: MatchKind;
+}
+
+/**
+ * The tenant's identities by every address they answer to: lower-cased UPN, mail and the invited
+ * address inside a guest UPN; and by object id. Built once per connection, so matching n users
+ * costs O(n + m) rather than the O(n·m) of calling {@link tenantUsersMatching} for each. Entries are not
+ * normalized (that is done for the one identity an answer needs, see {@link identityOf}).
+ */
+export interface TenantIndex {
+  tenantId: string;
+  byAddress: Map<string, TenantMatch[]>;
+  byObjectId: Map<string, IndexedIdentity>;
+}
+
+/** An index of `world.tenant`. */
+export function indexTenant(world: World): TenantIndex {
+  const index: TenantIndex = {
+    tenantId: world.tenant.id,
+    byAddress: new Map(),
+    byObjectId: new Map(),
+  };
+  const add = (address: string, identity: IndexedIdentity, kind: MatchKind): void => {
+    const key = address.toLowerCase();
+    const list = index.byAddress.get(key);
+    if (list === undefined) {
+      index.byAddress.set(key, [{ identity, kind }]);
+    } else if (!list.some((m) => m.identity === identity)) {
+      // A member whose mail equals its UPN is listed once, under its most specific kind.
+      list.push({ identity, kind });
+    }
+  };
+  world.tenant.users.forEach((user, position) => {
+    const identity: IndexedIdentity = {
+      user,
+      objectId: objectIdOf(user, world.tenant.id),
+      position,
+    };
+    index.byObjectId.set(identity.objectId, identity);
+    add(user.userPrincipalName, identity, "upn");
+    if (typeof user.mail === "string") {
+      add(user.mail, identity, "mail");
+    }
+    // Most UPNs have no '#': skip the upper-casing externalAddressOf does.
+    const invited = user.userPrincipalName.includes("#")
+      ? externalAddressOf(user.userPrincipalName)
+      : undefined;
+    if (invited !== undefined) {
+      add(invited, identity, "invitedAddress");
+    }
+  });
+  return index;
+}
+
+/** The normalized tenant user an index entry stands for. */
+export function identityOf(index: TenantIndex, identity: IndexedIdentity): NormalizedTenantUser {
+  return normalizeTenantUser(identity.user, index.tenantId);
+}
+
+/**
+ * Orders candidate identities: a member before a guest (DOMAIN §1.9: "prefer a member"), then the
+ * more specific match (UPN, then mail, then invited address), then tenant order.
+ */
+export function compareMatches(a: TenantMatch, b: TenantMatch): number {
+  const member = (m: TenantMatch): number => (m.identity.user.userType === "Member" ? 0 : 1);
+  return (
+    member(a) - member(b) ||
+    MATCH_ORDER[a.kind] - MATCH_ORDER[b.kind] ||
+    a.identity.position - b.identity.position
+  );
+}
+
+/** True when `a` equals the already lower-cased `lower`, ignoring case; cheap when lengths differ. */
+function equalsLower(a: string, lower: string): boolean {
+  return a.length === lower.length && a.toLowerCase() === lower;
+}
+
+/**
+ * The tenant identity an address stands for (UPN, mail or invited address, case-insensitively),
+ * picked as {@link compareMatches} orders them; undefined when none. One pass over the tenant, for
+ * a request that needs a single identity (the mapping API) rather than a whole index.
+ */
+export function findIdentity(world: World, address: string): NormalizedTenantUser | undefined {
+  const wanted = address.toLowerCase();
+  let best: TenantUser | undefined;
+  let bestRank = Infinity;
+  for (const t of world.tenant.users) {
+    const kind: MatchKind | undefined = equalsLower(t.userPrincipalName, wanted)
+      ? "upn"
+      : typeof t.mail === "string" && equalsLower(t.mail, wanted)
+        ? "mail"
+        : t.userPrincipalName.includes("#") && externalAddressOf(t.userPrincipalName) === wanted
+          ? "invitedAddress"
+          : undefined;
+    if (kind === undefined) {
+      continue;
+    }
+    const rank = (t.userType === "Member" ? 0 : 3) + MATCH_ORDER[kind];
+    // Strictly better only: on a tie the earlier tenant user stays.
+    if (rank < bestRank) {
+      best = t;
+      bestRank = rank;
+    }
+  }
+  return best === undefined ? undefined : normalizeTenantUser(best, world.tenant.id);
+}
+
+/** The tenant identity with that object id (any case), or undefined. */
+export function findIdentityById(world: World, objectId: string): NormalizedTenantUser | undefined {
+  const wanted = objectId.toLowerCase();
+  const found = world.tenant.users.find((t) => objectIdOf(t, world.tenant.id) === wanted);
+  return found === undefined ? undefined : normalizeTenantUser(found, world.tenant.id);
+}
+
+/**
+ * True when the organization user is bound to that identity: by originId; or, for an "aad" user a
+ * fixture wrote without one, when its principalName is the identity's UPN or mail (how the graph
+ * API has always resolved such a user). No index needed: the mapping API asks it of every user.
+ */
+export function holdsIdentity(user: WorldUser, identity: NormalizedTenantUser): boolean {
+  if (user.origin !== "aad") {
+    return false;
+  }
+  if (user.originId !== undefined) {
+    return user.originId.toLowerCase() === identity.objectId;
+  }
+  const name = user.principalName.toLowerCase();
+  return (
+    equalsLower(identity.userPrincipalName, name) ||
+    (identity.mail !== null && equalsLower(identity.mail, name))
+  );
+}
+
+/**
+ * The name an organization user bound to `identity` signs in with, which Azure DevOps then shows
+ * as its principalName: the UPN of a native account, and the invited address (the mail, else the
+ * address inside the UPN) of an invited one, whose `alias_domain#EXT#@…` UPN nobody types.
+ */
+export function signInNameOf(identity: TenantUser): string {
+  if (!isExternalUpn(identity.userPrincipalName)) {
+    return identity.userPrincipalName;
+  }
+  return (
+    (typeof identity.mail === "string" ? identity.mail : undefined) ??
+    externalAddressOf(identity.userPrincipalName) ??
+    identity.userPrincipalName
+  );
+}
+
+/**
+ * The object id of the identity an organization user is bound to: its `originId`; for an "aad"
+ * user a fixture wrote without one, the tenant user whose UPN or mail is its principalName (what
+ * the graph API has always reported for it); undefined for a Microsoft account.
+ */
+export function boundObjectId(user: WorldUser, index: TenantIndex): string | undefined {
+  if (user.origin !== "aad") {
+    return undefined;
+  }
+  if (user.originId !== undefined) {
+    return user.originId.toLowerCase();
+  }
+  return index.byAddress
+    .get(user.principalName.toLowerCase())
+    ?.find((m) => m.kind !== "invitedAddress")?.identity.objectId;
+}
+
+/**
+ * Replaces every reference to an organization user's old principalName (case-insensitively, as
+ * Azure DevOps compares them) by the new one: owner, administrators, the default caller and the
+ * principals tokens authenticate as. The same people keep their roles and their tokens work on.
+ */
+export function renamePrincipal(world: World, from: string, to: string): void {
+  if (from === to) {
+    return;
+  }
+  const old = from.toLowerCase();
+  const rename = (name: string): string => (name.toLowerCase() === old ? to : name);
+  world.owner = rename(world.owner);
+  world.caller = rename(world.caller);
+  if (world.administrators !== undefined) {
+    world.administrators = world.administrators.map(rename);
+  }
+  if (world.tokens !== undefined) {
+    for (const [token, principal] of Object.entries(world.tokens)) {
+      world.tokens[token] = rename(principal);
+    }
+  }
+}
+
+export interface Binding {
+  /** The user's principalName before and after; equal when the sign-in name did not change. */
+  from: string;
+  to: string;
+  objectId: string;
+}
+
+/**
+ * Binds an organization user (an entry of `world.users`, edited in place) to a tenant identity:
+ * origin "aad", originId the object id, principalName the identity's sign-in name, mailAddress its
+ * mail. The user's id (its storage key) is pinned first, because a default id derives from the
+ * principalName. References to the old name follow (see {@link renamePrincipal}). The caller
+ * checks that the identity is free and the new name unused.
+ */
+export function bindUser(world: World, user: WorldUser, identity: NormalizedTenantUser): Binding {
+  const from = user.principalName;
+  const to = signInNameOf(identity);
+  user.id = userIdOf(user);
+  // Azure DevOps shows the identity's own name once Entra backs the user; a fixture's name stays.
+  user.displayName ??= identity.displayName;
+  user.origin = "aad";
+  user.originId = identity.objectId;
+  user.principalName = to;
+  user.mailAddress = identity.mail ?? to;
+  renamePrincipal(world, from, to);
+  return { from, to, objectId: identity.objectId };
+}
+
+/**
+ * What connecting the organization does to its users (DOMAIN §1.9): every Microsoft-account user
+ * whose principalName or mailAddress matches a tenant identity (UPN, mail or invited address,
+ * case-insensitively) is bound to it; the others stay "msa", i.e. disconnected. Users already
+ * bound keep their identity. One identity backs at most one user, so the candidate pairs are taken
+ * best first (a member before a guest, UPN before mail before invited address, then users in
+ * order), skipping an identity already taken and a sign-in name another user still holds.
+ * O((n + m) log(n + m)) for n users and m tenant identities. Returns the bindings made, in order.
+ */
+export function bindMatchingUsers(world: World): Binding[] {
+  const index = indexTenant(world);
+  const taken = new Set<string>();
+  const byName = new Map<string, WorldUser>();
+  const candidates: Array<{ user: WorldUser; order: number; match: TenantMatch }> = [];
+  world.users.forEach((user, order) => {
+    byName.set(user.principalName.toLowerCase(), user);
+    const bound = boundObjectId(user, index);
+    if (bound !== undefined) {
+      taken.add(bound);
+    }
+    if (user.origin !== "msa") {
+      return;
+    }
+    const addresses = new Set([user.principalName.toLowerCase()]);
+    if (user.mailAddress !== undefined) {
+      addresses.add(user.mailAddress.toLowerCase());
+    }
+    for (const address of addresses) {
+      for (const match of index.byAddress.get(address) ?? []) {
+        candidates.push({ user, order, match });
+      }
+    }
+  });
+  candidates.sort((a, b) => compareMatches(a.match, b.match) || a.order - b.order);
+
+  const bindings: Binding[] = [];
+  for (const { user, match } of candidates) {
+    const identity = match.identity;
+    const name = signInNameOf(identity.user).toLowerCase();
+    const holder = byName.get(name);
+    if (
+      user.origin !== "msa" ||
+      taken.has(identity.objectId) ||
+      (holder !== undefined && holder !== user)
+    ) {
+      continue;
+    }
+    byName.delete(user.principalName.toLowerCase());
+    bindings.push(bindUser(world, user, identityOf(index, identity)));
+    byName.set(name, user);
+    taken.add(identity.objectId);
+  }
+  return bindings;
 }
 
 /** Reads a world fixture (UTF-8, BOM tolerated) and validates it; errors name the file and field. */
@@ -405,6 +755,7 @@ const USER_KEYS = [
   "id",
   "lastAccessedDate",
   "dateCreated",
+  "originId",
 ] as const;
 
 function validateUser(value: unknown, path: string): WorldUser {
@@ -437,6 +788,15 @@ function validateUser(value: unknown, path: string): WorldUser {
   const id = optionalString(o, "id", path, GUID, "a GUID");
   const lastAccessedDate = optionalDate(o, "lastAccessedDate", path);
   const dateCreated = optionalDate(o, "dateCreated", path);
+  const originId = optionalString(o, "originId", path, GUID, "a GUID (a tenant object id)");
+  // A Microsoft account's origin id is its PUID, which the emulator derives; only a user bound to
+  // a tenant identity (DOMAIN §1.9) carries an object id.
+  if (originId !== undefined && user.origin !== "aad") {
+    fail(
+      join(path, "originId"),
+      `is only allowed with origin "aad" (got origin ${show(user.origin)})`,
+    );
+  }
   if (mailAddress !== undefined) user.mailAddress = mailAddress;
   if (displayName !== undefined) user.displayName = displayName;
   if (license !== undefined) user.license = license;
@@ -444,6 +804,7 @@ function validateUser(value: unknown, path: string): WorldUser {
   if (id !== undefined) user.id = id;
   if (lastAccessedDate !== undefined) user.lastAccessedDate = lastAccessedDate;
   if (dateCreated !== undefined) user.dateCreated = dateCreated;
+  if (originId !== undefined) user.originId = originId;
   return user;
 }
 
@@ -553,6 +914,12 @@ export function validateWorld(raw: unknown): World {
     users.map((u) => u.id),
     (i) => `users[${i}].id`,
     "user ids",
+  );
+  // One tenant identity backs at most one organization user (the mapping API refuses a second).
+  unique(
+    users.map((u) => u.originId),
+    (i) => `users[${i}].originId`,
+    "bound identities (originId)",
   );
   if (!users.some((u) => u.principalName.toLowerCase() === owner.toLowerCase())) {
     fail("owner", `${show(owner)} is not the principalName of any entry in users`);

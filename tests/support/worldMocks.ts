@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
 
+/** The outputs a previous run left, which the program reads back through its self stack reference. */
+export interface Ledger {
+  readonly invitedGuests?: string[];
+  readonly identityMappings?: readonly { userId: string; from: string; to: string }[];
+}
+
 /** One resource the program registered under mocks. */
 export interface Registration {
   readonly type: string;
@@ -27,6 +33,7 @@ export const TYPES = {
   organizationUser: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationUser",
   organizationOwner: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationOwner",
   tenantConnection: "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection",
+  userMapping: "pulumi-nodejs:dynamic/devops-entra-connect:UserMapping",
 } as const;
 const RESOURCE_TYPES = new Set<string>(Object.values(TYPES));
 
@@ -49,12 +56,15 @@ export class WorldMocks implements pulumi.runtime.Mocks {
    */
   constructor(
     world: World,
-    private readonly ledger?: string[],
+    ledger?: string[] | Ledger,
     private readonly signedInTenant?: string,
     private readonly disabledInvokes: readonly string[] = [],
   ) {
     this.world = normalizeWorld(world);
+    this.ledger = Array.isArray(ledger) ? { invitedGuests: ledger } : ledger;
   }
+
+  private readonly ledger?: Ledger;
 
   /** Replaces the world the invokes answer from (e.g. after invitees redeemed). */
   setWorld(world: World): void {
@@ -156,7 +166,7 @@ export class WorldMocks implements pulumi.runtime.Mocks {
           id: String(args.inputs.name),
           state: {
             name: args.inputs.name,
-            outputs: this.ledger ? { invitedGuests: this.ledger } : {},
+            outputs: { ...this.ledger },
             secretOutputNames: [],
           },
         };
