@@ -1,8 +1,7 @@
 import { strict as assert } from "node:assert";
-import { BASE_URL_ENV } from "../devops/hosts";
-import { forgetTokens } from "../providers/credentials";
-import { Emulator, startEmulator } from "./emulator/server";
+import type { Emulator } from "./emulator/server";
 import { type World, defaultUserId } from "./emulator/world";
+import { useEmulator } from "./support/emulatorEnv";
 import { providerConfig } from "./support/engineLike";
 import { MiniEngine, Step } from "./support/miniEngine";
 import {
@@ -22,21 +21,13 @@ const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
  * whose registrations are applied by calling the dynamic providers in the order the engine would.
  */
 describe("a whole migration, phase by phase, against the emulator", () => {
-  let emulator: Emulator;
-  let savedBase: string | undefined;
-  before(async () => {
+  const env = useEmulator(() => {
     const w = fixture();
     w.tokens = { [OWNER_TOKEN]: "jamalhartnett@fabrikam.com", [TEMPORARY_TOKEN]: TEMPORARY };
-    emulator = await startEmulator({ world: w });
-    savedBase = process.env[BASE_URL_ENV];
-    process.env[BASE_URL_ENV] = emulator.url;
+    return w;
   });
-  after(async () => {
-    if (savedBase === undefined) delete process.env[BASE_URL_ENV];
-    else process.env[BASE_URL_ENV] = savedBase;
-    forgetTokens();
-    await emulator.close();
-  });
+  let emulator: Emulator;
+  before(() => (emulator = env.emulator));
 
   const settings = {
     temporaryOwner: { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN },
@@ -211,11 +202,8 @@ describe("a whole migration, phase by phase, against the emulator", () => {
  * the 5 need a support ticket.
  */
 describe("a 250-user migration where 150 users change identity", () => {
-  let emulator: Emulator;
-  let savedBase: string | undefined;
-  const identityChanges: Record<string, string> = {};
-
-  before(async () => {
+  const identityChanges: Record<string, string> = { "jamal@outlook.com": "jamal@fabrikam.com" };
+  const env = useEmulator(() => {
     const w = fixture();
     w.tokens = { [OWNER_TOKEN]: "jamalhartnett@fabrikam.com", [TEMPORARY_TOKEN]: TEMPORARY };
     for (let i = 0; i < 150; i++) {
@@ -246,17 +234,10 @@ describe("a 250-user migration where 150 users change identity", () => {
         userType: "Guest",
       });
     }
-    identityChanges["jamal@outlook.com"] = "jamal@fabrikam.com";
-    emulator = await startEmulator({ world: w });
-    savedBase = process.env[BASE_URL_ENV];
-    process.env[BASE_URL_ENV] = emulator.url;
+    return w;
   });
-  after(async () => {
-    if (savedBase === undefined) delete process.env[BASE_URL_ENV];
-    else process.env[BASE_URL_ENV] = savedBase;
-    forgetTokens();
-    await emulator.close();
-  });
+  let emulator: Emulator;
+  before(() => (emulator = env.emulator));
 
   it("ends with every user bound to the intended identity, none historic unless accepted", async () => {
     const settings = {

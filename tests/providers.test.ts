@@ -1,13 +1,13 @@
 import { strict as assert } from "node:assert";
 import type * as pulumi from "@pulumi/pulumi";
-import { BASE_URL_ENV } from "../devops/hosts";
 import { forgetTokens } from "../providers/credentials";
 import { provider as ownerProvider } from "../providers/organizationOwner";
 import { provider as userProvider } from "../providers/organizationUser";
 import { provider as connectionProvider } from "../providers/tenantConnection";
 import { provider as mappingProvider } from "../providers/userMapping";
-import { Emulator, startEmulator } from "./emulator/server";
+import type { Emulator } from "./emulator/server";
 import { World, defaultObjectId, defaultUserId } from "./emulator/world";
+import { useEmulator } from "./support/emulatorEnv";
 import { loadSerializedProvider, providerConfig, serializeProvider } from "./support/engineLike";
 import { OWNER_TOKEN, TEMPORARY_TOKEN, fixture } from "./support/programRun";
 
@@ -44,21 +44,31 @@ async function checkAndCreate(
 }
 
 describe("dynamic providers against the emulator", () => {
+  const env = useEmulator(world, "each");
   let emulator: Emulator;
-  let savedBase: string | undefined;
   beforeEach(async () => {
-    emulator = await startEmulator({ world: world() });
-    savedBase = process.env[BASE_URL_ENV];
-    process.env[BASE_URL_ENV] = emulator.url;
-    for (const p of [userProvider, ownerProvider, connectionProvider])
+    emulator = env.emulator;
+    for (const p of [userProvider, ownerProvider, connectionProvider, mappingProvider]) {
       await p.configure!({ config: CONFIG });
+    }
   });
-  afterEach(async () => {
-    if (savedBase === undefined) delete process.env[BASE_URL_ENV];
-    else process.env[BASE_URL_ENV] = savedBase;
-    forgetTokens();
-    await emulator.close();
-  });
+
+  /** The temporary owner in the organization, signed in, and owner. */
+  async function temporaryOwnerInCharge(): Promise<void> {
+    await checkAndCreate(userProvider, {
+      organization: "fabrikam",
+      principalName: TEMPORARY,
+      license: "express",
+      role: "owner",
+    });
+    emulator.signIn(TEMPORARY);
+    await checkAndCreate(ownerProvider, {
+      organization: "fabrikam",
+      ownerPrincipalName: TEMPORARY,
+      role: "owner",
+      handBackRole: "owner",
+    });
+  }
 
   describe("organization user", () => {
     const news = {
@@ -213,23 +223,6 @@ describe("dynamic providers against the emulator", () => {
       verifyIntervalMs: 10,
     };
 
-    /** The temporary owner in the organization, signed in, and owner. */
-    async function temporaryOwnerInCharge(): Promise<void> {
-      await checkAndCreate(userProvider, {
-        organization: "fabrikam",
-        principalName: TEMPORARY,
-        license: "express",
-        role: "owner",
-      });
-      emulator.signIn(TEMPORARY);
-      await checkAndCreate(ownerProvider, {
-        organization: "fabrikam",
-        ownerPrincipalName: TEMPORARY,
-        role: "owner",
-        handBackRole: "owner",
-      });
-    }
-
     it("is refused by Microsoft's rule while the connecting owner's MSA equals a member identity", async () => {
       await assert.rejects(
         checkAndCreate(connectionProvider, { ...news, role: "owner" }),
@@ -322,19 +315,7 @@ describe("dynamic providers against the emulator", () => {
 
     /** Connects the organization the way the connect phase does. */
     async function connect(): Promise<void> {
-      await checkAndCreate(userProvider, {
-        organization: "fabrikam",
-        principalName: TEMPORARY,
-        license: "express",
-        role: "owner",
-      });
-      emulator.signIn(TEMPORARY);
-      await checkAndCreate(ownerProvider, {
-        organization: "fabrikam",
-        ownerPrincipalName: TEMPORARY,
-        role: "owner",
-        handBackRole: "owner",
-      });
+      await temporaryOwnerInCharge();
       await checkAndCreate(connectionProvider, {
         organization: "fabrikam",
         tenantId: TENANT,
