@@ -9,7 +9,7 @@
  * answered by the same mocks as the tests. Prints a Markdown table.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -271,6 +271,7 @@ async function main(): Promise<void> {
     );
   } finally {
     emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
