@@ -140,6 +140,19 @@ export async function migrationProgram(
     );
   }
   const connected = organization.tenantId === config.tenantId;
+  if (
+    organization.tenantId !== null &&
+    !connected &&
+    config.phase !== "prepare" &&
+    !config.allowTenantChange
+  ) {
+    // Connected elsewhere: by hand in the portal after our connect (refresh shows it), or never ours.
+    throw new pulumi.RunError(
+      `The organization is connected to tenant ${organization.tenantId}, not to ${config.tenantId}; nothing was changed. ` +
+        `Changing tenants loses Entra group permissions and can lock users out: find out who changed it, switch it back in the portal, ` +
+        `or set ${CONFIG_NAMESPACE}:allowTenantChange to true to move it deliberately.`,
+    );
+  }
   if ((config.phase === "resolve" || config.phase === "cleanup") && !connected) {
     throw new pulumi.RunError(
       `${CONFIG_NAMESPACE}:phase is ${config.phase}, but the organization is not connected to tenant ${config.tenantId} ` +

@@ -55,19 +55,42 @@ export interface Caller {
 }
 
 /** A failed Azure DevOps call: names the organization, the call and Microsoft's own message. */
-export class DevOpsApiError extends Error {
-  constructor(
-    readonly organization: string,
-    readonly call: string,
-    readonly status: number | undefined,
-    readonly microsoftMessage: string,
-  ) {
-    super(
-      `Azure DevOps organization "${organization}": ${call} failed` +
-        `${status !== undefined ? ` with HTTP ${status}` : ""}: ${microsoftMessage}`,
-    );
-    this.name = "DevOpsApiError";
-  }
+export interface DevOpsApiError extends Error {
+  readonly name: "DevOpsApiError";
+  readonly organization: string;
+  readonly call: string;
+  readonly status: number | undefined;
+  readonly microsoftMessage: string;
+}
+
+/**
+ * Makes a {@link DevOpsApiError}. A plain `Error` with fields, not a subclass: this code also runs
+ * serialized inside the dynamic providers, and Pulumi's closure serializer turns `class … extends
+ * Error` into a constructor whose instances are not Errors and lose their message (the engine
+ * then reports "error: undefined").
+ */
+export function devOpsApiError(
+  organization: string,
+  call: string,
+  status: number | undefined,
+  microsoftMessage: string,
+): DevOpsApiError {
+  const err = new Error(
+    `Azure DevOps organization "${organization}": ${call} failed` +
+      `${status !== undefined ? ` with HTTP ${status}` : ""}: ${microsoftMessage}`,
+  );
+  return Object.assign(err, {
+    name: "DevOpsApiError" as const,
+    organization,
+    call,
+    status,
+    microsoftMessage,
+  });
+}
+
+/** True for the errors {@link devOpsApiError} makes. */
+export function isDevOpsApiError(err: unknown): err is DevOpsApiError {
+  return err instanceof Error && err.name === "DevOpsApiError";
 }
 
 export interface DevOpsClientOptions {
@@ -90,15 +113,14 @@ interface HttpResult {
   readonly headers: Headers;
 }
 
-class HttpFailure extends Error {
+/** One failed HTTP attempt, before the retry loop decides; never leaves this module. */
+class HttpFailure {
   constructor(
-    message: string,
+    readonly message: string,
     readonly status: number | undefined,
     readonly transient: boolean,
     readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
+  ) {}
 }
 
 /**
@@ -281,7 +303,7 @@ export class DevOpsClient {
       );
       return toOrganizationUser(body);
     } catch (err) {
-      if (err instanceof DevOpsApiError && err.status === 404) return undefined;
+      if (isDevOpsApiError(err) && err.status === 404) return undefined;
       throw err;
     }
   }
@@ -315,7 +337,7 @@ export class DevOpsClient {
         { method: "DELETE" },
       );
     } catch (err) {
-      if (err instanceof DevOpsApiError && err.status === 404) return;
+      if (isDevOpsApiError(err) && err.status === 404) return;
       throw err;
     }
   }
@@ -392,7 +414,7 @@ export class DevOpsClient {
   }
 
   private error(call: string, status: number | undefined, message: string): DevOpsApiError {
-    return new DevOpsApiError(this.opts.organization, call, status, message);
+    return devOpsApiError(this.opts.organization, call, status, message);
   }
 
   private retry<T>(
@@ -558,7 +580,7 @@ function classifyFailure(
   ) {
     return { error: wrap(undefined, `network error ${e.code}`), transient: true };
   }
-  if (err instanceof DevOpsApiError) return { error: err, transient: false };
+  if (isDevOpsApiError(err)) return { error: err, transient: false };
   return { error: wrap(undefined, e.message ?? String(err)), transient: false };
 }
 

@@ -22,13 +22,13 @@ interface Inputs {
   role: CallerRole;
 }
 
-/** What the provider records in the state. */
+/**
+ * What the provider records in the state. Only what identifies the user: its sign-in state, status
+ * and origin change as people sign in and as the connection binds users, and recording them would
+ * make every `pulumi refresh` report drift. The program reads those live in its inventory.
+ */
 interface Outputs extends Inputs {
   userId: string;
-  origin: string;
-  status: string;
-  /** Whether the user has signed in to the organization at least once (at create or last refresh). */
-  signedIn: boolean;
 }
 
 const LICENSES = ["express", "stakeholder", "advanced"];
@@ -37,9 +37,6 @@ function outputsOf(inputs: Inputs, user: ApiUser): Outputs {
   return {
     ...inputs,
     userId: user.id,
-    origin: user.origin,
-    status: user.status,
-    signedIn: user.lastAccessedDate !== undefined,
   };
 }
 
@@ -131,7 +128,6 @@ export const provider: pulumi.dynamic.ResourceProvider = {
 export class OrganizationUser extends pulumi.dynamic.Resource {
   declare public readonly userId: pulumi.Output<string>;
   declare public readonly principalName: pulumi.Output<string>;
-  declare public readonly signedIn: pulumi.Output<boolean>;
 
   constructor(name: string, args: OrganizationUserArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -142,9 +138,6 @@ export class OrganizationUser extends pulumi.dynamic.Resource {
         role: "owner",
         ...args,
         userId: undefined,
-        origin: undefined,
-        status: undefined,
-        signedIn: undefined,
       },
       opts,
       "devops-entra-connect",

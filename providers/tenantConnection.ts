@@ -72,13 +72,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: Outputs, news: Inputs) {
-    if (olds.tenantId !== news.tenantId && !news.allowTenantChange) {
-      // Failing the diff fails `pulumi preview` itself: nothing is planned, nothing applied.
-      throw new Error(
-        `The organization ${news.organization} is connected to tenant ${olds.tenantId} in the state, and the program asks for ${news.tenantId}. ` +
-          `Changing tenants loses Entra group permissions and can lock users out; set devops-entra-connect:allowTenantChange to true to do it deliberately.`,
-      );
-    }
+    // A different tenant is a replacement. Refusing it is the program's job (it sees the live
+    // tenant before registering anything): the engine also calls diff during `pulumi refresh`,
+    // where throwing would make the drift impossible to record.
     const replaces = [
       ...(olds.organization !== news.organization ? ["organization"] : []),
       ...(olds.tenantId !== news.tenantId ? ["tenantId"] : []),

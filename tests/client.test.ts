@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { DevOpsApiError, DevOpsClient } from "../devops/client";
+import { DevOpsClient, isDevOpsApiError } from "../devops/client";
 import { PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
 import { BASE_URL_ENV, devopsUrl } from "../devops/hosts";
 import { parseRetryAfter } from "../devops/retry";
@@ -116,7 +116,7 @@ describe("Azure DevOps client against the emulator", () => {
       times: Infinity,
     });
     await assert.rejects(client().getOrganization(), (err: unknown) => {
-      assert.ok(err instanceof DevOpsApiError);
+      assert.ok(isDevOpsApiError(err));
       assert.equal(err.status, 500);
       assert.match(
         err.message,
@@ -157,7 +157,7 @@ describe("Azure DevOps client against the emulator", () => {
 
   it("fails at once on 404 for an unknown organization, with Microsoft's message", async () => {
     await assert.rejects(client({ organization: "contoso" }).listUsers(), (err: unknown) => {
-      assert.ok(err instanceof DevOpsApiError);
+      assert.ok(isDevOpsApiError(err));
       assert.equal(err.status, 404);
       assert.equal(err.organization, "contoso");
       assert.match(

@@ -316,6 +316,21 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     );
   });
 
+  it("refuses to go on when the organization was moved to another tenant, unless allowTenantChange", async () => {
+    const w = readyWorld((x) => {
+      x.tenantId = "11111111-2222-3333-4444-555555555555";
+    });
+    await start(w);
+    for (const phase of ["connect", "resolve", "cleanup"]) {
+      const mocks = new WorldMocks(w);
+      await assert.rejects(
+        runProgram(emulator, mocks, stackConfig(w, { phase, ...cleared() })),
+        /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*allowTenantChange/,
+      );
+      assert.equal(mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length, 0);
+    }
+  });
+
   it("cleanup is refused before the organization is connected", async () => {
     const w = readyWorld();
     await start(w);
