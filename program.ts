@@ -17,6 +17,7 @@ import { planMigration } from "./plan/plan";
 import { TenantStanding, TokenIdentity, connectionBlockers } from "./plan/readiness";
 import { renderReport } from "./plan/report";
 import type { MappingRecord, MigrationPlan, TenantIdentity } from "./plan/types";
+import { TEMPORARY_OWNER_PAT_ENV } from "./providers/credentials";
 import { UserMapping } from "./providers/userMapping";
 
 /** Stack output that records which guests this stack invited (its ledger, read on the next run). */
@@ -97,9 +98,10 @@ export async function migrationProgram(
   pulumi.log.info(`Azure DevOps credential: ${credential.source}`);
   const client = new DevOpsClient({ ...clientOptions, credential });
   options.onClient?.(client);
+  // The same order as the providers: the config secret, else the environment.
   const temporaryToken = loaded.temporaryOwnerToken
     ? await revealForThisProcess(loaded.temporaryOwnerToken)
-    : undefined;
+    : (options.env ?? process.env)[TEMPORARY_OWNER_PAT_ENV]?.trim() || undefined;
   const temporaryClient =
     temporaryToken !== undefined
       ? new DevOpsClient({
@@ -307,6 +309,17 @@ export async function migrationProgram(
         role: "owner",
       },
       { dependsOn: [directoryConnection as DirectoryConnection] },
+    );
+  }
+  if (
+    (loaded.devopsToken || loaded.temporaryOwnerToken) &&
+    (temporaryOwner || directoryConnection)
+  ) {
+    // Since Pulumi 3.13x the engine hands dynamic providers the whole stack config and records it,
+    // encrypted, as their default provider's inputs: a token set in config is then in the state.
+    pulumi.log.warn(
+      "A token is set in the stack config: the engine records the stack config, encrypted, in the state of this stack's dynamic providers. " +
+        "To keep credentials out of the state entirely, pass them as AZDO_PERSONAL_ACCESS_TOKEN / AZDO_TEMPORARY_OWNER_TOKEN (or use an Entra login) instead.",
     );
   }
   stepDone(

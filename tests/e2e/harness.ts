@@ -1,0 +1,579 @@
+/**
+ * End-to-end harness: the real program, run by the real Pulumi engine (CLI built by
+ * `scripts/ensure-pulumi-cli.sh`) on a throwaway local backend, against the Azure DevOps emulator,
+ * with provider stand-ins for azuread and random (`standins/`) answering from the same emulator.
+ *
+ * The Node.js language host cannot be built here, so the program runs as an Automation API
+ * *inline* program: this process serves it to the CLI. Everything else is what `pulumi preview` /
+ * `pulumi up` on the project folder does: the repository's Pulumi.yaml (config types and defaults
+ * included), a `Pulumi.<stack>.yaml` written by `pulumi config set-all`, plugins started by the
+ * engine, state and secrets encrypted with a passphrase in a `file://` backend.
+ *
+ * Nothing lands in the repository: each scenario gets a directory with the backend, a private
+ * PULUMI_HOME and a work directory (the project folder: a copy of Pulumi.yaml and a `node_modules`
+ * link, from which dynamic providers resolve `@pulumi/pulumi`). Set `E2E_KEEP_DIR=<dir>` to keep
+ * `<dir>/<scenario>/` (backend, world fixture, final world, logs) for a post-mortem.
+ */
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  CommandError,
+  type ConfigMap,
+  type Deployment,
+  type EngineEvent,
+  LocalWorkspace,
+  type OpMap,
+  type OutputMap,
+  PulumiCommand,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+import { type LoadedConfig, loadConfig } from "../../config/load";
+import { CONFIG_NAMESPACE, ConfigError } from "../../config/schema";
+import { BASE_URL_ENV } from "../../devops/hosts";
+import { type ProgramOptions, migrationProgram } from "../../program";
+import { type Emulator, startEmulator } from "../emulator/server";
+import type { World } from "../emulator/world";
+import { TENANT_URL_ENV } from "./standins/common";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const PROJECT = "devops-entra-connect";
+/** Where the stand-in launchers live; first on the CLI's PATH so the engine picks them up. */
+export const STANDINS_BIN = path.join(__dirname, "standins", "bin");
+/** Passphrase of the test backends' secrets provider (throwaway state, never a real secret). */
+export const TEST_PASSPHRASE = "e2e-test-passphrase";
+/**
+ * What the runbook sets with `--secret`: a key, or a path inside an object key (README:
+ * `pulumi config set --secret --path temporaryOwner.devopsToken`). {@link Scenario.setConfig}
+ * stores them encrypted.
+ */
+export const SECRETS: readonly string[] = ["devopsToken", "temporaryOwner.devopsToken"];
+/** A first CLI build compiles Pulumi from source: allow for a slow machine. */
+const CLI_BUILD_TIMEOUT_MS = 40 * 60 * 1000;
+
+/** How the CLI was obtained, for the test report. */
+export interface CliStatus {
+  /** For `PulumiCommand.get({ root })`: the directory above `bin/pulumi`. */
+  readonly root: string;
+  readonly version: string;
+  /** false when this run had to build it. */
+  readonly cached: boolean;
+  readonly ms: number;
+}
+
+let cli: Promise<CliStatus> | undefined;
+let cliDone: CliStatus | undefined;
+
+/**
+ * Runs `scripts/ensure-pulumi-cli.sh` once per process (a cached CLI answers in well under a
+ * second; a first build takes about ten minutes) and returns the root for `PulumiCommand.get`.
+ */
+export function ensureCli(): Promise<string> {
+  cli ??= new Promise<CliStatus>((resolve, reject) => {
+    const started = Date.now();
+    execFile(
+      "bash",
+      [path.join(REPO, "scripts", "ensure-pulumi-cli.sh")],
+      { cwd: REPO, timeout: CLI_BUILD_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(new Error(`scripts/ensure-pulumi-cli.sh failed: ${err.message}\n${stderr}`));
+          return;
+        }
+        const bin = stdout.trim().split("\n").pop() ?? "";
+        const version = /pulumi (v\d\S*)/.exec(stderr)?.[1] ?? "unknown";
+        cliDone = {
+          root: path.dirname(bin),
+          version,
+          // The script says "using cached" or "found on PATH" unless it built the CLI just now.
+          cached: !/building pulumi v/.test(stderr),
+          ms: Date.now() - started,
+        };
+        resolve(cliDone);
+      },
+    );
+  });
+  return cli.then((s) => s.root);
+}
+
+/** How {@link ensureCli} found the CLI; undefined before it finished. */
+export function cliStatus(): CliStatus | undefined {
+  return cliDone;
+}
+
+let command: Promise<PulumiCommand> | undefined;
+function pulumiCommand(): Promise<PulumiCommand> {
+  // Never PulumiCommand.install: it downloads, which these machines cannot do.
+  command ??= ensureCli().then((root) => PulumiCommand.get({ root }));
+  return command;
+}
+
+/** One resource step as the engine announced it (`resourcePreEvent`). */
+export interface StepRecord {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  /** Top-level properties that differ, when the engine says (updates, replacements). */
+  readonly diffs?: readonly string[];
+  /**
+   * What the step came to (`resOutputsEvent`): mostly `op` again, but a refresh announces every
+   * resource as `refresh` and reports here whether it was `same`, `update`d or `delete`d. Absent
+   * when the step did not finish (a failed operation).
+   */
+  readonly result?: string;
+}
+
+/** What every engine operation returns. */
+export interface OperationOutcome {
+  /** Per-resource operations, in the order the engine announced them. */
+  readonly steps: StepRecord[];
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Diagnostics (program logs, warnings, errors; not debug), in order. */
+  readonly diagnostics: { severity: string; message: string; urn?: string }[];
+  readonly ms: number;
+}
+
+export interface PreviewOutcome extends OperationOutcome {
+  /** The engine's count per operation, e.g. `{ create: 6 }` or `{ same: 6 }`. */
+  readonly changeSummary: OpMap;
+}
+
+export interface UpdateOutcome extends OperationOutcome {
+  /** The update's count per operation. */
+  readonly summary: OpMap;
+}
+
+export interface UpOutcome extends UpdateOutcome {
+  readonly outputs: OutputMap;
+}
+
+/**
+ * A failed engine operation. The message starts with the error diagnostics the engine printed
+ * (a program's RunError, a provider's failure), so tests can assert on the program's own words.
+ */
+export class EngineError extends Error {
+  constructor(
+    readonly operation: string,
+    message: string,
+    readonly outcome: Omit<OperationOutcome, "ms">,
+  ) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+export interface ScenarioOptions {
+  /** Program options besides `env` (which points at the emulator): retry policy, date, … */
+  readonly program?: Omit<ProgramOptions, "env">;
+  /** Extra env vars for every CLI run (hence for the plugins too). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Query string for the `file://` backend URL, e.g. `metadata=skip` (gocloud's fileblob then
+   * writes no `.attrs` sidecar files). Default none: the URL the README tells operators to use.
+   */
+  readonly backendQuery?: string;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly stackName: string;
+  /** The live emulator; `emulator.world` is the organization and tenant right now. */
+  readonly emulator: Emulator;
+  readonly stack: Stack;
+  /** The scenario's directories (all under `root`). */
+  readonly dirs: { root: string; backend: string; home: string; work: string };
+  /**
+   * Adds or replaces stack config keys. Bare keys are in the program's namespace; keys with a
+   * colon are taken as they are (`azuread:tenantId`). Strings, numbers and booleans are stored as
+   * `pulumi config set` stores them; objects and arrays as YAML structures. The keys and paths in
+   * {@link SECRETS} and `secrets` are encrypted as `--secret` / `--secret --path` would.
+   */
+  setConfig(
+    values: Readonly<Record<string, unknown>>,
+    options?: { secrets?: readonly string[] },
+  ): Promise<void>;
+  /** Removes config keys (same key rules as setConfig). */
+  removeConfig(keys: readonly string[]): Promise<void>;
+  preview(): Promise<PreviewOutcome>;
+  up(): Promise<UpOutcome>;
+  refresh(): Promise<UpdateOutcome>;
+  destroy(): Promise<UpdateOutcome>;
+  /** The stack's checkpoint, as `pulumi stack export` prints it. */
+  exportState(): Promise<Deployment>;
+  /** Everything the CLI printed so far, one section per operation. */
+  logs(): string;
+  /** Wall time of each operation so far. */
+  timings(): { operation: string; ms: number }[];
+  /** Stops the emulator; deletes the directory, or keeps it under E2E_KEEP_DIR. */
+  cleanup(): Promise<void>;
+}
+
+const fullKey = (key: string): string => (key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`);
+
+/** One entry of `pulumi config set-all --json` (the shape `pulumi config --json` prints). */
+interface JsonConfigEntry {
+  value: string;
+  objectValue?: unknown;
+  secret: boolean;
+}
+
+/** `a.b`, `a["x@y"]`, `a[0]`: a config path as `pulumi config set --path` parses it. */
+function pathOf(key: string, segments: readonly (string | number)[]): string {
+  return segments.reduce<string>(
+    (p, s) =>
+      typeof s === "number"
+        ? `${p}[${s}]`
+        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s)
+          ? `${p}.${s}`
+          : `${p}[${JSON.stringify(s)}]`,
+    key,
+  );
+}
+
+/** The scalar leaves of an object or array, with their paths below it. */
+function leavesOf(
+  key: string,
+  value: unknown,
+  at: (string | number)[] = [],
+): { segments: (string | number)[]; value: string }[] {
+  if (Array.isArray(value) || (value !== null && typeof value === "object")) {
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
+    if (entries.length === 0) {
+      throw new Error(
+        `setConfig: ${pathOf(key, at)} is an empty object or list, which cannot be set by path`,
+      );
+    }
+    return entries.flatMap(([k, v]) => leavesOf(key, v, [...at, k]));
+  }
+  return [{ segments: at, value: String(value) }];
+}
+
+/**
+ * How to store `values`: whole values in one `config set-all --json`, except objects that hold a
+ * secret, which go leaf by leaf with `--path` as the runbook sets them. (The CLI's `--json` form
+ * cannot store a secret object: v3.274.1 fails with "invalid character 'v' looking for beginning
+ * of value", parsing the ciphertext as the object.) `secrets` name keys (`devopsToken`) or paths
+ * in them (`temporaryOwner.devopsToken`), with dots between plain names.
+ */
+export function configPlan(
+  values: Readonly<Record<string, unknown>>,
+  secrets: readonly string[],
+): { json: Record<string, JsonConfigEntry>; byPath: { key: string; leaves: ConfigMap }[] } {
+  const secretPaths = new Set(
+    secrets.map((s) => {
+      const [first, ...rest] = s.split(".");
+      return [fullKey(first), ...rest].join(".");
+    }),
+  );
+  const json: Record<string, JsonConfigEntry> = {};
+  const byPath: { key: string; leaves: ConfigMap }[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const key = fullKey(k);
+    const whole = secretPaths.has(key);
+    if (v === undefined) throw new Error(`setConfig: ${key} is undefined; use removeConfig`);
+    if (v === null || typeof v !== "object") {
+      json[key] = { value: String(v), secret: whole };
+      continue;
+    }
+    const inner = [...secretPaths].some((p) => p.startsWith(`${key}.`));
+    // An empty object or list holds no secret: stored whole, it stays a structure.
+    if ((!whole && !inner) || Object.keys(v).length === 0) {
+      json[key] = { value: JSON.stringify(v), objectValue: v, secret: false };
+      continue;
+    }
+    const leaves: ConfigMap = {};
+    for (const leaf of leavesOf(key, v)) {
+      const dotted = [key, ...leaf.segments].join(".");
+      leaves[pathOf(key, leaf.segments)] = {
+        value: leaf.value,
+        secret: whole || secretPaths.has(dotted),
+      };
+    }
+    byPath.push({ key, leaves });
+  }
+  return { json, byPath };
+}
+
+/** The inline program: what index.ts does, with Azure DevOps redirected to the emulator. */
+function inlineProgram(
+  emulatorUrl: string,
+  options: Omit<ProgramOptions, "env"> = {},
+  tokenEnv: Readonly<Record<string, string>> = {},
+): () => Promise<Record<string, unknown>> {
+  return async () => {
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig();
+    } catch (err) {
+      // As index.ts: a config error is the operator's to fix, printed without a stack trace.
+      if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+      throw err;
+    }
+    const outputs = await migrationProgram(loaded, {
+      ...options,
+      // The program runs in this process; tokens given to the CLI's environment reach it too.
+      env: { ...tokenEnv, [BASE_URL_ENV]: emulatorUrl },
+    });
+    // A plain record: the Automation API exports its properties as the stack outputs.
+    return { ...outputs };
+  };
+}
+
+/** A fresh scenario directory: `<E2E_KEEP_DIR>/<name>` (emptied first) or a new temp dir. */
+function scenarioRoot(name: string): { root: string; keep: boolean } {
+  const keepDir = process.env.E2E_KEEP_DIR?.trim();
+  if (keepDir) {
+    const root = path.resolve(keepDir, name);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    return { root, keep: true };
+  }
+  return { root: mkdtempSync(path.join(os.tmpdir(), `dec-e2e-${name}-`)), keep: false };
+}
+
+/**
+ * Starts the emulator on `world` and creates the stack `dec-e2e-<name>` on a fresh local backend.
+ * `name`: lower-case letters, digits and hyphens (it names the stack and the directory).
+ */
+export async function newScenario(
+  name: string,
+  world: World,
+  options: ScenarioOptions = {},
+): Promise<Scenario> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    throw new Error(`scenario name "${name}" must be lower-case letters, digits and hyphens`);
+  }
+  const { root, keep } = scenarioRoot(name);
+  const dirs = {
+    root,
+    backend: path.join(root, "backend"),
+    home: path.join(root, "pulumi-home"),
+    work: path.join(root, "work"),
+  };
+  for (const d of [dirs.backend, dirs.home, dirs.work]) mkdirSync(d, { recursive: true });
+  writeFileSync(path.join(root, "world.json"), `${JSON.stringify(world, null, 2)}\n`);
+  // The project folder: the real Pulumi.yaml (its config declarations are checked and its
+  // defaults applied by the CLI), and node_modules for the dynamic-provider plugin, which
+  // resolves @pulumi/pulumi from its working directory, the project folder.
+  copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dirs.work, "Pulumi.yaml"));
+  symlinkSync(path.join(REPO, "node_modules"), path.join(dirs.work, "node_modules"), "dir");
+
+  const emulator = await startEmulator({ world: structuredClone(world) });
+  let log = "";
+  const timings: { operation: string; ms: number }[] = [];
+  const stackName = `dec-e2e-${name}`;
+  try {
+    const envVars: Record<string, string> = {
+      // Plugins run `node`: the one running these tests (Node 22) comes first. Then the
+      // stand-ins, and @pulumi/pulumi's folder for pulumi-resource-pulumi-nodejs (dynamic
+      // providers), which the engine finds only on PATH or next to the pulumi binary.
+      PATH: [
+        STANDINS_BIN,
+        path.dirname(process.execPath),
+        path.dirname(require.resolve("@pulumi/pulumi/package.json")),
+        process.env.PATH ?? "",
+      ].join(path.delimiter),
+      PULUMI_BACKEND_URL: `file://${dirs.backend}${options.backendQuery ? `?${options.backendQuery}` : ""}`,
+      PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      // Ambient (PATH) plugins are how the stand-ins are found: never ignore them here.
+      PULUMI_IGNORE_AMBIENT_PLUGINS: "",
+      [BASE_URL_ENV]: emulator.url,
+      [TENANT_URL_ENV]: emulator.url,
+      // The CLI inherits this process's env: a developer's own Azure DevOps tokens must not
+      // reach the dynamic providers. Empty counts as unset for the program.
+      AZDO_PERSONAL_ACCESS_TOKEN: "",
+      AZDO_TEMPORARY_OWNER_TOKEN: "",
+      ...options.env,
+    };
+    const stack = await LocalWorkspace.createOrSelectStack(
+      {
+        stackName,
+        projectName: PROJECT,
+        program: inlineProgram(
+          emulator.url,
+          options.program,
+          Object.fromEntries(
+            Object.entries(options.env ?? {}).filter(([k]) => k.startsWith("AZDO_")),
+          ),
+        ),
+      },
+      {
+        workDir: dirs.work,
+        pulumiHome: dirs.home,
+        pulumiCommand: await pulumiCommand(),
+        envVars,
+      },
+    );
+
+    /** Runs one CLI operation, recording its output, steps, diagnostics and time. */
+    async function run<T extends { stdout: string; stderr: string }>(
+      operation: string,
+      fn: (hooks: {
+        onOutput: (s: string) => void;
+        onError: (s: string) => void;
+        onEvent: (e: EngineEvent) => void;
+      }) => Promise<T>,
+    ): Promise<T & OperationOutcome> {
+      const steps: { -readonly [K in keyof StepRecord]: StepRecord[K] }[] = [];
+      const diagnostics: OperationOutcome["diagnostics"] = [];
+      let stdout = "";
+      let stderr = "";
+      log += `\n===== ${operation} (${new Date().toISOString()}) =====\n`;
+      const started = Date.now();
+      const hooks = {
+        onOutput: (s: string) => {
+          stdout += s;
+          log += s;
+        },
+        onError: (s: string) => {
+          stderr += s;
+          log += s;
+        },
+        onEvent: (e: EngineEvent) => {
+          const m = e.resourcePreEvent?.metadata;
+          if (m) {
+            steps.push({
+              op: m.op,
+              urn: m.urn,
+              type: m.type,
+              name: m.urn.slice(m.urn.lastIndexOf("::") + 2),
+              ...(m.diffs && m.diffs.length > 0 ? { diffs: m.diffs } : {}),
+            });
+          }
+          const done = e.resOutputsEvent?.metadata;
+          if (done) {
+            const step = steps.findLast((s) => s.urn === done.urn && s.result === undefined);
+            if (step) step.result = done.op;
+          }
+          const d = e.diagnosticEvent;
+          // Debug lines (the SDK's RPC trace) only drown the rest; the logs keep the display.
+          if (d && (d.severity as string) !== "debug") {
+            diagnostics.push({
+              severity: d.severity,
+              message: d.message.trim(),
+              ...(d.urn ? { urn: d.urn } : {}),
+            });
+          }
+        },
+      };
+      try {
+        const result = await fn(hooks);
+        const ms = Date.now() - started;
+        timings.push({ operation, ms });
+        log += `----- ${operation}: ok in ${ms} ms\n`;
+        return { ...result, steps, diagnostics, stdout, stderr, ms };
+      } catch (err) {
+        const ms = Date.now() - started;
+        timings.push({ operation: `${operation} (failed)`, ms });
+        log += `----- ${operation}: failed in ${ms} ms\n`;
+        if (!(err instanceof CommandError)) throw err;
+        // The engine reports a program's error twice (when it happens, and again at the end).
+        const errors = [
+          ...new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.message)),
+        ];
+        // Error diagnostics carry the program's and the providers' messages; the CLI's stderr
+        // adds its own reason (e.g. a plugin that could not be loaded).
+        const message = [
+          `pulumi ${operation} failed:`,
+          ...errors,
+          stderr.trim() !== "" ? `stderr: ${stderr.trim()}` : "",
+        ]
+          .filter((s) => s !== "")
+          .join("\n");
+        throw new EngineError(operation, message, { steps, diagnostics, stdout, stderr });
+      }
+    }
+
+    /** Runs a config command; its errors name the CLI's reason, never the values (tokens). */
+    const configCommand = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+        const reasons = err.message.split("\n").filter((l) => /^\s*error:/.test(l));
+        throw new Error(`pulumi config (${what}) failed: ${reasons.join(" ") || "see logs()"}`);
+      }
+    };
+
+    const scenario: Scenario = {
+      name,
+      stackName,
+      emulator,
+      stack,
+      dirs,
+      async setConfig(values, opts = {}) {
+        const plan = configPlan(values, [...SECRETS, ...(opts.secrets ?? [])]);
+        const keys = Object.keys(values).map(fullKey).join(", ");
+        if (Object.keys(plan.json).length > 0) {
+          await configCommand(keys, () => stack.setAllConfigJson(JSON.stringify(plan.json)));
+        }
+        for (const { key, leaves } of plan.byPath) {
+          // Path writes merge into what is there: start from nothing, as a full value would.
+          await configCommand(key, async () => {
+            await stack.removeConfig(key);
+            await stack.setAllConfig(leaves, true);
+          });
+        }
+      },
+      async removeConfig(keys) {
+        await configCommand(keys.join(", "), () => stack.removeAllConfig(keys.map(fullKey)));
+      },
+      async preview() {
+        const r = await run("preview", (hooks) => stack.preview(hooks));
+        return { ...r, changeSummary: r.changeSummary };
+      },
+      async up() {
+        const r = await run("up", (hooks) => stack.up(hooks));
+        return { ...r, summary: r.summary.resourceChanges ?? {} };
+      },
+      async refresh() {
+        const r = await run("refresh", (hooks) => stack.refresh(hooks));
+        return { ...r, summary: r.summary.resourceChanges ?? {} };
+      },
+      async destroy() {
+        const r = await run("destroy", (hooks) => stack.destroy(hooks));
+        return { ...r, summary: r.summary.resourceChanges ?? {} };
+      },
+      exportState: () => stack.exportStack(),
+      logs: () => log,
+      timings: () => [...timings],
+      async cleanup() {
+        await emulator.close();
+        if (keep) {
+          writeFileSync(
+            path.join(root, "world-final.json"),
+            `${JSON.stringify(emulator.world, null, 2)}\n`,
+          );
+          const summary = timings.map((t) => `${t.operation}: ${t.ms} ms`).join("\n");
+          writeFileSync(path.join(root, "logs.txt"), `${log}\n===== timings =====\n${summary}\n`);
+        } else {
+          rmSync(root, { recursive: true, force: true });
+        }
+      },
+    };
+    return scenario;
+  } catch (err) {
+    await emulator.close();
+    if (!keep) rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Turns flat config (`programRun.stackConfig`: full keys, objects as JSON text) into what
+ * {@link Scenario.setConfig} takes, so that objects and lists are stored as YAML structures, as
+ * `pulumi config set --path` stores them, rather than as strings.
+ */
+export function structuredConfig(flat: Readonly<Record<string, string>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(flat).map(([k, v]) => [k, /^\s*[[{]/.test(v) ? (JSON.parse(v) as unknown) : v]),
+  );
+}
