@@ -315,7 +315,7 @@ export async function migrationProgram(
     (loaded.devopsToken || loaded.temporaryOwnerToken) &&
     (temporaryOwner || directoryConnection)
   ) {
-    // Since Pulumi 3.13x the engine hands dynamic providers the whole stack config and records it,
+    // Recent engines (since late 2024) hand dynamic providers the whole stack config and record it,
     // encrypted, as their default provider's inputs: a token set in config is then in the state.
     pulumi.log.warn(
       "A token is set in the stack config: the engine records the stack config, encrypted, in the state of this stack's dynamic providers. " +

@@ -223,28 +223,41 @@ const schema = z.object({
   allowTenantChange: flag("allowTenantChange"),
 });
 
+function organizationProblems(value: string): string[] {
+  return parseOrganization(value) === undefined
+    ? [
+        `${key("organization")} "${value}" is not an organization name or URL; use the name (fabrikam), https://dev.azure.com/fabrikam or https://fabrikam.visualstudio.com`,
+      ]
+    : [];
+}
+
+function tenantProblems(value: string): string[] {
+  const tenantId = value.trim().toLowerCase();
+  return !GUID.test(tenantId) || tenantId === ZERO_GUID
+    ? [
+        `${key("tenantId")} "${value}" is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
+      ]
+    : [];
+}
+
 /** Validates raw values into a {@link MigrationConfig}, or throws a {@link ConfigError} listing every problem. */
 export function parseConfig(raw: RawConfig): MigrationConfig {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => i.message));
+    // Report the value checks of the two required strings too, so one run lists every problem.
+    throw new ConfigError([
+      ...result.error.issues.map((i) => i.message),
+      ...(typeof raw.organization === "string" ? organizationProblems(raw.organization) : []),
+      ...(typeof raw.tenantId === "string" ? tenantProblems(raw.tenantId) : []),
+    ]);
   }
   const v = result.data;
-  const problems: string[] = [];
-
+  const problems: string[] = [
+    ...organizationProblems(v.organization),
+    ...tenantProblems(v.tenantId),
+  ];
   const orgName = parseOrganization(v.organization);
-  if (orgName === undefined) {
-    problems.push(
-      `${key("organization")} "${v.organization}" is not an organization name or URL; use the name (fabrikam), https://dev.azure.com/fabrikam or https://fabrikam.visualstudio.com`,
-    );
-  }
-
   const tenantId = v.tenantId.trim().toLowerCase();
-  if (!GUID.test(tenantId) || tenantId === ZERO_GUID) {
-    problems.push(
-      `${key("tenantId")} "${v.tenantId}" is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
-    );
-  }
 
   if (v.invitation.message !== undefined && !v.invitation.sendEmail) {
     problems.push(

@@ -209,6 +209,13 @@ describe("stack configuration", () => {
     }
   });
 
+  it("lists value problems together with schema problems", () => {
+    const found = problems({ organization: "fabrikam", tenantId: "fabrikam.com", phase: "bogus" });
+    assert.equal(found.length, 2, found.join("\n"));
+    assert.match(found.join("\n"), /phase must be one of/);
+    assert.match(found.join("\n"), /tenantId "fabrikam.com" is not a tenant GUID/);
+  });
+
   describe("reading the stack", () => {
     afterEach(() => pulumi.runtime.setAllConfig({}, []));
 
