@@ -176,6 +176,11 @@ export interface ScenarioOptions {
    * writes no `.attrs` sidecar files). Default none: the URL the README tells operators to use.
    */
   readonly backendQuery?: string;
+  /**
+   * Another inline program to run instead of the migration program, for a baseline (the
+   * benchmark's trivial resources) under exactly the same engine, plugins and backend.
+   */
+  readonly inlineProgram?: () => Promise<Record<string, unknown>>;
 }
 
 export interface Scenario {
@@ -397,13 +402,15 @@ export async function newScenario(
       {
         stackName,
         projectName: PROJECT,
-        program: inlineProgram(
-          emulator.url,
-          options.program,
-          Object.fromEntries(
-            Object.entries(options.env ?? {}).filter(([k]) => k.startsWith("AZDO_")),
+        program:
+          options.inlineProgram ??
+          inlineProgram(
+            emulator.url,
+            options.program,
+            Object.fromEntries(
+              Object.entries(options.env ?? {}).filter(([k]) => k.startsWith("AZDO_")),
+            ),
           ),
-        ),
       },
       {
         workDir: dirs.work,
