@@ -15,6 +15,9 @@ import {
 /** Microsoft's portal resolves/maps disconnected users only up to this many (DOMAIN §1.10). */
 export const RESOLVE_LIMIT = 100;
 
+/** The reason of every `invite` entry, before and after the invitation exists. */
+const INVITED = "no identity in the tenant: invited as a B2B guest by this stack";
+
 const SUPPORT_TICKET =
   "open a Microsoft Support ticket (Problem type: Configuring Team Services; Category: Configuring with Azure Active Directory)";
 
@@ -34,6 +37,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
   const acceptedInTenant: string[] = [];
   const usedConfigKeys = new Set<string>();
   const connected = input.organizationTenantId === input.tenantId;
+  const inviteAction = `invite as ${input.invitationUserType}`;
 
   const users = [...input.users].sort((a, b) =>
     normalizeIdentity(a.principalName).localeCompare(normalizeIdentity(b.principalName)),
@@ -148,14 +152,10 @@ export function planMigration(input: PlanInput): MigrationPlan {
       } else if (match.identity.kind === "member") {
         push("tenantMember", "none", `matches tenant member ${upn} (by ${match.by})`, upn);
       } else if (input.previouslyInvited.has(email)) {
-        // Invited by this stack on an earlier run: the invitation stays in the program, so the
-        // plan (and `pulumi preview`) is the same before and after the invitee redeems.
-        push(
-          "invite",
-          "keep invitation",
-          `invited by this stack earlier; now tenant guest ${upn}`,
-          upn,
-        );
+        // Invited by this stack on an earlier run: the invitation stays in the program, and the
+        // entry reads exactly as before the invitation, so a preview after `up` (and after the
+        // invitee redeems) shows no change, not even in the outputs.
+        push("invite", inviteAction, INVITED);
       } else {
         push("tenantGuest", "none", `already a guest in the tenant: ${upn} (by ${match.by})`, upn);
       }
@@ -171,11 +171,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
       continue;
     }
     if (input.previouslyInvited.has(email)) {
-      push(
-        "invite",
-        "keep invitation",
-        "invited by this stack earlier; not yet visible in the tenant",
-      );
+      push("invite", inviteAction, INVITED); // invited earlier, not yet visible in the tenant
       continue;
     }
     const domain = domainOf(email);
@@ -187,7 +183,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
       );
       continue;
     }
-    push("invite", `invite as ${input.invitationUserType}`, "not in the tenant");
+    push("invite", inviteAction, INVITED);
   }
 
   // --- findings about users -------------------------------------------------------------------

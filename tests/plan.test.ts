@@ -108,7 +108,7 @@ describe("migration plan", () => {
       ["gone@fabrikam.com", "acceptedHistoric", "none: becomes historic"],
       ["Leaver@OtherCompany.com", "excluded", "none: left out of the migration"],
       ["jamal@outlook.com", "mapAfterConnect", "map to jamal@fabrikam.com in the resolve phase"],
-      ["redeemed@partner.org", "invite", "keep invitation"],
+      ["redeemed@partner.org", "invite", "invite as Guest"],
     ];
     for (const [name, category, action] of expected) {
       it(`puts ${name.trim()} in ${category}`, () => {
@@ -406,7 +406,9 @@ describe("migration plan", () => {
         invitationUserType: "Member",
       }),
     );
-    assert.equal(plan.users.find((u) => u.email === "slow@partner.org")?.action, "keep invitation");
+    const slow = plan.users.find((u) => u.email === "slow@partner.org");
+    assert.equal(slow?.category, "invite");
+    assert.equal(slow?.reason, "no identity in the tenant: invited as a B2B guest by this stack");
     assert.deepEqual(
       plan.warnings.find((w) => w.code === "INVITED_GUESTS_LEFT_ORGANIZATION")?.users,
       ["left@partner.org"],
@@ -432,7 +434,10 @@ describe("migration plan", () => {
       assert.match(md, /^## Azure DevOps → Entra ID migration plan: `fabrikam`/);
       assert.match(md, /\| Invited as B2B guests by this stack \| 1 \|/);
       assert.match(md, /- `TFVC_IN_USE`: 1 project\(s\) use TFVC: legacy/);
-      assert.match(md, /\| a\\\|b@partner\.org \| invite as Guest \| not in the tenant \|/);
+      assert.match(
+        md,
+        /\| a\\\|b@partner\.org \| invite as Guest \| no identity in the tenant: invited as a B2B guest by this stack \|/,
+      );
       assert.match(md, /### Would become historic — blocking \(1\)/);
       assert.doesNotMatch(md, /### Tenant members/);
     });
