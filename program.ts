@@ -12,7 +12,7 @@ import { resolveDevOpsCredential } from "./devops/credentials";
 import type { RetryPolicy } from "./devops/retry";
 import { readStanding, readTenantDirectory } from "./directory/tenant";
 import { manualSteps, userCommunication } from "./plan/communication";
-import { TenantIndex, indexTenant, matchTenant } from "./plan/match";
+import { identityAt, indexTenant, matchTenant } from "./plan/match";
 import { planMigration } from "./plan/plan";
 import { TenantStanding, TokenIdentity, connectionBlockers } from "./plan/readiness";
 import { renderReport } from "./plan/report";
@@ -142,17 +142,12 @@ export async function migrationProgram(
     );
   }
   const connected = organization.tenantId === config.tenantId;
-  if (
-    organization.tenantId !== null &&
-    !connected &&
-    config.phase !== "prepare" &&
-    !config.allowTenantChange
-  ) {
+  if (organization.tenantId !== null && !connected && config.phase !== "prepare") {
     // Connected elsewhere: by hand in the portal after our connect (refresh shows it), or never ours.
     throw new pulumi.RunError(
       `The organization is connected to tenant ${organization.tenantId}, not to ${config.tenantId}; nothing was changed. ` +
-        `Changing tenants loses Entra group permissions and can lock users out: find out who changed it, switch it back in the portal, ` +
-        `or set ${CONFIG_NAMESPACE}:allowTenantChange to true to move it deliberately.`,
+        `Changing tenants loses Entra group permissions and can lock users out, and this program does not move organizations ` +
+        `between tenants: find out who changed it and switch it back in the portal (Organization settings → Microsoft Entra).`,
     );
   }
   if ((config.phase === "resolve" || config.phase === "cleanup") && !connected) {
@@ -166,7 +161,7 @@ export async function migrationProgram(
   const owner = users.find((u) => u.id === organization.ownerId);
   const ownerMatch = owner ? matchTenant(index, owner) : undefined;
   const msaEmail = config.temporaryOwner.msaEmail;
-  const temporaryMatch = msaEmail ? lookup(index, msaEmail) : undefined;
+  const temporaryMatch = msaEmail ? identityAt(index, msaEmail) : undefined;
   const [ownerStanding, temporaryStanding] = await Promise.all([
     ownerMatch ? readStanding(ownerMatch.identity.objectId) : undefined,
     temporaryMatch ? readStanding(temporaryMatch.objectId) : undefined,
@@ -175,6 +170,20 @@ export async function migrationProgram(
       `Reading the tenant failed; nothing was changed. ${(err as Error).message}`,
     );
   });
+
+  if (
+    msaEmail !== undefined &&
+    temporaryStanding !== undefined &&
+    temporaryStanding.externalUserState !== "PendingAcceptance" &&
+    ledgers.temporaryOwner !== msaEmail
+  ) {
+    // Cleanup deletes the temporary owner's tenant user: it must be an account this stack invited,
+    // never a pre-existing identity (a redeemed account it did not invite, or a member).
+    throw new pulumi.RunError(
+      `${CONFIG_NAMESPACE}:temporaryOwner.msaEmail ${msaEmail} is already an identity of the tenant (${temporaryMatch?.userPrincipalName}), ` +
+        `not one this stack invited; the cleanup phase would delete it. Nothing was changed. Create a new Microsoft account for the migration and configure that one.`,
+    );
+  }
 
   const basePlan = planMigration({
     organization: org,
@@ -250,12 +259,26 @@ export async function migrationProgram(
       // Invited now, or on an earlier run: an invitation stays in the program even when the user
       // also needs a mapping after the connection.
       .filter((u) => u.category === "invite" || ledgers.invited.has(u.email))
+      // The temporary owner has its own invitation; users sharing an address get one.
+      .filter(
+        (u, i, all) => u.email !== msaEmail && all.findIndex((o) => o.email === u.email) === i,
+      )
       .map((u) => ({ email: u.email, ...(u.displayName ? { displayName: u.displayName } : {}) })),
     redirectUrl: config.invitation.redirectUrl,
     userType: config.invitation.userType,
     ...(message !== undefined ? { message } : {}),
   });
 
+  // Who gets ownership back at cleanup: the owner now, unless ownership already moved to the
+  // temporary owner (an earlier run), then the person whose token changes the owner.
+  const handBackTo =
+    owner && normalizeIdentity(owner.principalName) !== msaEmail
+      ? owner.principalName
+      : ownerIdentity &&
+          "email" in ownerIdentity &&
+          normalizeIdentity(ownerIdentity.email) !== msaEmail
+        ? ownerIdentity.email
+        : undefined;
   // The pairing lives until cleanup; leaving the program then is the hand-back.
   const temporaryOwner =
     msaEmail !== undefined && config.phase !== "cleanup"
@@ -266,6 +289,7 @@ export async function migrationProgram(
           redirectUrl: config.invitation.redirectUrl,
           ...(message !== undefined ? { message } : {}),
           takeOwnership: config.phase === "connect" || config.phase === "resolve",
+          ...(handBackTo ? { handBackTo } : {}),
         })
       : undefined;
 
@@ -278,7 +302,6 @@ export async function migrationProgram(
           // Only the owner may connect: the temporary owner once ownership moved to it.
           role: config.phase === "connect" && temporaryOwner ? "temporaryOwner" : "owner",
           allowDisconnect: config.allowDisconnect,
-          allowTenantChange: config.allowTenantChange,
           dependsOn: [
             guests,
             ...(temporaryOwner ? [temporaryOwner.ownership ?? temporaryOwner] : []),
@@ -386,12 +409,6 @@ async function whoIs(client: DevOpsClient): Promise<TokenIdentity> {
   }
 }
 
-/** The tenant identity an address answers to, preferring a member. */
-function lookup(index: TenantIndex, address: string): TenantIdentity | undefined {
-  const found = index.get(normalizeIdentity(address)) ?? [];
-  return found.find((u) => u.kind === "member") ?? found[0];
-}
-
 /**
  * `getUsers` gives no `userType`; the owner's identity is replaced by its exact standing, since a
  * B2B member has a guest-style UPN too and the connection path depends on it.
@@ -415,17 +432,25 @@ function withStanding(
 async function readLedgers(): Promise<{
   invited: Set<string>;
   mapped: Map<string, MappingRecord>;
+  /** The temporary owner this stack registered on its last run. */
+  temporaryOwner?: string;
 }> {
   const self = new pulumi.StackReference("ledger", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const [invited, mapped] = await Promise.all([
+  const [invited, mapped, temporary] = await Promise.all([
     self.getOutputDetails(LEDGER_OUTPUT),
     self.getOutputDetails(MAPPINGS_OUTPUT),
+    self.getOutputDetails("temporaryOwner"),
   ]);
+  const temporaryValue = (temporary.value ?? temporary.secretValue) as
+    { msaEmail?: unknown } | undefined;
   const invitedValue = invited.value ?? invited.secretValue;
   const mappedValue = mapped.value ?? mapped.secretValue;
   return {
+    ...(typeof temporaryValue?.msaEmail === "string"
+      ? { temporaryOwner: normalizeIdentity(temporaryValue.msaEmail) }
+      : {}),
     invited: new Set(
       Array.isArray(invitedValue)
         ? invitedValue.filter((v): v is string => typeof v === "string").map(normalizeIdentity)

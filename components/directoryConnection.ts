@@ -11,8 +11,6 @@ export interface DirectoryConnectionArgs {
   readonly role: pulumi.Input<CallerRole>;
   /** Deleting disconnects; default false (the organization stays connected). */
   readonly allowDisconnect?: pulumi.Input<boolean>;
-  /** Allow moving to another tenant; default false. */
-  readonly allowTenantChange?: pulumi.Input<boolean>;
   /** Resources that must exist first: the guests, the temporary owner's ownership. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** Verification of the new tenant after connecting; defaults of the provider when unset. */
@@ -39,7 +37,6 @@ export class DirectoryConnection extends pulumi.ComponentResource {
         tenantId: args.tenantId,
         role: args.role,
         allowDisconnect: args.allowDisconnect ?? false,
-        allowTenantChange: args.allowTenantChange ?? false,
         ...(args.verifyAttempts !== undefined ? { verifyAttempts: args.verifyAttempts } : {}),
         ...(args.verifyIntervalMs !== undefined ? { verifyIntervalMs: args.verifyIntervalMs } : {}),
       },

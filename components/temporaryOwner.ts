@@ -16,6 +16,8 @@ export interface TemporaryOwnerArgs {
   readonly message?: pulumi.Input<string>;
   /** Make it the organization owner (the `connect` phase); default false. */
   readonly takeOwnership?: boolean;
+  /** The owner to hand ownership back to (the organization's owner before the migration). */
+  readonly handBackTo?: string;
 }
 
 /**
@@ -47,8 +49,10 @@ export class TemporaryOwner extends pulumi.ComponentResource {
       {
         parent: this,
         // Unlike the users' guests, this one is meant to go: deleting it in `cleanup` removes the
-        // temporary account from the tenant. Email-only inputs must still not re-invite it.
-        ignoreChanges: ["redirectUrl", "message"],
+        // temporary account from the tenant. Any other change must not replace it (a replacement
+        // deletes the user, maybe while it owns the organization): the email-only inputs, and the
+        // user type, which an administrator changes in Entra rather than by re-inviting.
+        ignoreChanges: ["redirectUrl", "message", "userType"],
         additionalSecretOutputs: ["redeemUrl"],
       },
     );
@@ -71,6 +75,7 @@ export class TemporaryOwner extends pulumi.ComponentResource {
           // A Project Collection Administrator changes the owner both ways: the original owner.
           role: "owner",
           handBackRole: "owner",
+          ...(args.handBackTo ? { handBackTo: args.handBackTo } : {}),
         },
         { parent: this, dependsOn: [user] },
       );

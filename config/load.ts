@@ -30,7 +30,6 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
     phase: cfg.get("phase"),
     allowTfvc: cfg.get("allowTfvc"),
     allowDisconnect: cfg.get("allowDisconnect"),
-    allowTenantChange: cfg.get("allowTenantChange"),
   };
   for (const name of OBJECT_KEYS) {
     try {

@@ -52,8 +52,6 @@ export interface MigrationConfig {
   readonly allowTfvc: boolean;
   /** Removing the connection from the program (or `pulumi destroy`) disconnects the organization. */
   readonly allowDisconnect: boolean;
-  /** Allow moving a connected organization to another tenant. */
-  readonly allowTenantChange: boolean;
 }
 
 /** The raw values as read from the stack, before validation; `undefined` = not set. */
@@ -64,7 +62,6 @@ export interface RawConfig {
   temporaryOwner?: unknown;
   allowTfvc?: unknown;
   allowDisconnect?: unknown;
-  allowTenantChange?: unknown;
   invitation?: unknown;
   identityChanges?: unknown;
   acceptHistoricUsers?: unknown;
@@ -220,7 +217,6 @@ const schema = z.object({
     .default({ userType: "Member" }),
   allowTfvc: flag("allowTfvc"),
   allowDisconnect: flag("allowDisconnect"),
-  allowTenantChange: flag("allowTenantChange"),
 });
 
 function organizationProblems(value: string): string[] {
@@ -332,6 +328,5 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     },
     allowTfvc: v.allowTfvc,
     allowDisconnect: v.allowDisconnect,
-    allowTenantChange: v.allowTenantChange,
   };
 }

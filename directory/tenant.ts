@@ -21,7 +21,7 @@ export interface TenantDirectory {
  * address (DOMAIN §2), i.e. 2 × 10,000 requests for a 10,000-user organization, while a scan of a
  * 50,000-user tenant is about 50. `getUsers` does not return `userType`, so a user is taken as a
  * guest when their UPN has Entra's external form (`…#EXT#@…`); callers that need certainty for one
- * user ask {@link readUserType}.
+ * user ask {@link readStanding}.
  */
 export async function readTenantDirectory(): Promise<TenantDirectory> {
   const [client, domains, all] = await Promise.all([

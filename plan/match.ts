@@ -52,3 +52,9 @@ export function matchTenant(index: TenantIndex, user: PlanUser): TenantMatch | u
   const best = found.find((f) => f.identity.kind === "member") ?? found[0];
   return { identity: best.identity, by: best.by, ambiguous: found.length > 1 };
 }
+
+/** The tenant identity an address answers to, preferring a member. */
+export function identityAt(index: TenantIndex, address: string): TenantIdentity | undefined {
+  const found = index.get(normalizeIdentity(address)) ?? [];
+  return found.find((u) => u.kind === "member") ?? found[0];
+}

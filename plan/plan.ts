@@ -1,5 +1,5 @@
 import { domainOf, normalizeIdentity } from "../config/identity";
-import { TenantIndex, addressesOf, indexTenant, matchTenant } from "./match";
+import { addressesOf, identityAt, indexTenant, matchTenant } from "./match";
 import {
   CATEGORIES,
   Category,
@@ -423,12 +423,6 @@ function ownerFindings(
       ),
     );
   }
-}
-
-/** The tenant identity an address answers to, preferring a member. */
-function identityAt(index: TenantIndex, address: string): TenantIdentity | undefined {
-  const found = index.get(normalizeIdentity(address)) ?? [];
-  return found.find((u) => u.kind === "member") ?? found[0];
 }
 
 /** The address a tenant identity signs in with: its UPN, or a guest's external address. */

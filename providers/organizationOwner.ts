@@ -11,6 +11,11 @@ export interface OrganizationOwnerArgs {
   readonly role?: pulumi.Input<CallerRole>;
   /** Whose credential hands ownership back on delete; default `owner`. */
   readonly handBackRole?: pulumi.Input<CallerRole>;
+  /**
+   * Principal name of the owner to hand back to, used only when the new owner already owns the
+   * organization at create (an earlier run changed it, then failed before saving the state).
+   */
+  readonly handBackTo?: pulumi.Input<string>;
 }
 
 interface Inputs {
@@ -18,6 +23,7 @@ interface Inputs {
   ownerPrincipalName: string;
   role: CallerRole;
   handBackRole: CallerRole;
+  handBackTo?: string;
 }
 
 interface Outputs extends Inputs {
@@ -70,6 +76,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         ownerPrincipalName: owner.toLowerCase(),
         role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
         handBackRole: news.handBackRole === "temporaryOwner" ? "temporaryOwner" : "owner",
+        ...(news.handBackTo ? { handBackTo: String(news.handBackTo).trim().toLowerCase() } : {}),
       },
     };
   },
@@ -88,14 +95,28 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const client = clientFor(inputs.organization, inputs.role);
     const before = await client.getOrganization();
     const ownerId = await ownerIdOf(inputs);
-    if (before.ownerId !== ownerId) await client.changeOwner(ownerId);
+    // Who gets ownership back. Never the new owner itself: when it already owns the organization,
+    // an interrupted earlier run moved it, and the owner before that is the one configured.
+    let previousOwnerId = before.ownerId;
+    if (before.ownerId === ownerId) {
+      const original = inputs.handBackTo ? await client.findUser(inputs.handBackTo) : undefined;
+      if (original === undefined || original.id === ownerId) {
+        throw new Error(
+          `${inputs.ownerPrincipalName} already owns the organization ${inputs.organization} and the owner to hand back to is unknown` +
+            `${inputs.handBackTo ? ` (${inputs.handBackTo} is not another user of the organization)` : ""}; give ownership back in the portal, then run again.`,
+        );
+      }
+      previousOwnerId = original.id;
+    } else {
+      await client.changeOwner(ownerId);
+    }
     const after = await client.getOrganization();
     if (after.ownerId !== ownerId) {
       throw new Error(
         `The organization ${inputs.organization} still reports owner ${after.ownerId} after the change to ${ownerId}.`,
       );
     }
-    const outs: Outputs = { ...inputs, ownerId, previousOwnerId: before.ownerId };
+    const outs: Outputs = { ...inputs, ownerId, previousOwnerId };
     return { id: `${inputs.organization}/owner`, outs };
   },
 
@@ -106,6 +127,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       ownerPrincipalName: props.ownerPrincipalName,
       role: props.role,
       handBackRole: props.handBackRole,
+      ...(props.handBackTo ? { handBackTo: props.handBackTo } : {}),
     };
     // A different owner (changed in the portal) shows as drift on `pulumi refresh`.
     return { id, props: { ...props, ownerId: current.ownerId }, inputs };

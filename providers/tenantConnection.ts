@@ -12,8 +12,6 @@ export interface TenantConnectionArgs {
   readonly role?: pulumi.Input<CallerRole>;
   /** Delete disconnects (sends the all-zero tenant) instead of leaving the organization connected; default false. */
   readonly allowDisconnect?: pulumi.Input<boolean>;
-  /** Allow a change of `tenantId` (a disconnect and a new connection); default false. */
-  readonly allowTenantChange?: pulumi.Input<boolean>;
   /** Checks after connecting that the organization reports the tenant; default 10 tries, 3 s apart. */
   readonly verifyAttempts?: pulumi.Input<number>;
   readonly verifyIntervalMs?: pulumi.Input<number>;
@@ -24,7 +22,6 @@ interface Inputs {
   tenantId: string;
   role: CallerRole;
   allowDisconnect: boolean;
-  allowTenantChange: boolean;
   verifyAttempts: number;
   verifyIntervalMs: number;
 }
@@ -64,7 +61,6 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         tenantId,
         role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
         allowDisconnect: news.allowDisconnect === true,
-        allowTenantChange: news.allowTenantChange === true,
         verifyAttempts: Number(news.verifyAttempts ?? 10),
         verifyIntervalMs: Number(news.verifyIntervalMs ?? 3000),
       },
@@ -82,7 +78,6 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const changes =
       replaces.length > 0 ||
       olds.allowDisconnect !== news.allowDisconnect ||
-      olds.allowTenantChange !== news.allowTenantChange ||
       olds.role !== news.role;
     // An organization is on one tenant at a time: disconnect before connecting to the new one.
     return { changes, replaces, deleteBeforeReplace: true };
@@ -145,7 +140,6 @@ export class TenantConnection extends pulumi.dynamic.Resource {
       {
         role: "owner",
         allowDisconnect: false,
-        allowTenantChange: false,
         verifyAttempts: 10,
         verifyIntervalMs: 3000,
         ...args,

@@ -113,7 +113,8 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete() {
-    // Deliberately nothing: unmapping would disconnect the user again. The program warns when a
+    // Deliberately nothing: a mapping is not undone by leaving the program (unmapping would
+    // disconnect the user again), and no API offers an unmap.
   },
 };
 

@@ -11,7 +11,7 @@ import {
   runProgram,
   stackConfig,
 } from "./support/programRun";
-import { Ledger, WorldMocks } from "./support/worldMocks";
+import { Ledger, WorldMocks, ledgerOf } from "./support/worldMocks";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -49,11 +49,7 @@ describe("a whole migration, phase by phase, against the emulator", () => {
       dryRun,
     );
     const steps = await engine.apply(run.mocks.registrations, dryRun);
-    if (!dryRun)
-      ledger = {
-        invitedGuests: run.invitedGuests,
-        identityMappings: [...run.outputs.identityMappings],
-      };
+    if (!dryRun) ledger = ledgerOf(run);
     return steps;
   }
   const changed = (steps: Step[]): string[] =>
@@ -261,10 +257,7 @@ describe("a 250-user migration where 150 users change identity", () => {
         stackConfig(emulator.world, { phase, ...settings }),
       );
       await engine.apply(r.mocks.registrations);
-      ledger = {
-        invitedGuests: r.invitedGuests,
-        identityMappings: [...r.outputs.identityMappings],
-      };
+      ledger = ledgerOf(r);
     };
 
     await run("prepare");

@@ -12,6 +12,8 @@ import { TYPES, WorldMocks, unwrap } from "./support/worldMocks";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TEMPORARY_UPN = "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.com";
+/** What `prepare` left in the stack's outputs: this stack invited the temporary owner. */
+const STACK_LEDGER = { temporaryOwner: { msaEmail: TEMPORARY } };
 
 /** The reference world in which each token maps to its person, as Azure DevOps would see them. */
 function world(edit: (w: World) => void = () => undefined): World {
@@ -101,6 +103,17 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.equal(emulator.mutations.length, 0, "evaluation changes nothing");
   });
 
+  it("refuses a temporary owner that is a pre-existing tenant identity (cleanup would delete it)", async () => {
+    const w = readyWorld(); // the account is an accepted member the stack did not invite
+    await start(w);
+    const mocks = new WorldMocks(w);
+    await assert.rejects(
+      runProgram(emulator, mocks, stackConfig(w, { phase: "prepare", ...cleared() })),
+      /temporaryOwner\.msaEmail fabrikam-migration@outlook\.com is already an identity of the tenant .* not one this stack invited; the cleanup phase would delete it\. Nothing was changed\./,
+    );
+    assert.equal(mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length, 0);
+  });
+
   it("connect is refused while any blocker stands, with one message listing them all", async () => {
     const w = world((x) => {
       // Invited but not redeemed, in the organization but never signed in.
@@ -154,7 +167,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w),
+      new WorldMocks(w, STACK_LEDGER),
       stackConfig(w, { phase: "connect", ...cleared() }),
     );
     assert.deepEqual(r.outputs.migrationPlan.blockers, []);
@@ -237,7 +250,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w),
+      new WorldMocks(w, STACK_LEDGER),
       stackConfig(w, { phase: "resolve", ...cleared() }),
     );
     const mappings = r.mocks
@@ -276,7 +289,11 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     const w = readyWorld();
     await start(w);
     await assert.rejects(
-      runProgram(emulator, new WorldMocks(w), stackConfig(w, { phase: "resolve", ...cleared() })),
+      runProgram(
+        emulator,
+        new WorldMocks(w, STACK_LEDGER),
+        stackConfig(w, { phase: "resolve", ...cleared() }),
+      ),
       /phase is resolve, but the organization is not connected/,
     );
   });
@@ -289,7 +306,10 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w, ["dev.someone@gmail.com", "partner@othercompany.com"]),
+      new WorldMocks(w, {
+        ...STACK_LEDGER,
+        invitedGuests: ["dev.someone@gmail.com", "partner@othercompany.com"],
+      }),
       stackConfig(w, { phase: "cleanup", ...cleared() }),
     );
     const types = new Set(r.mocks.registrations.map((x) => x.type));
@@ -316,16 +336,16 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     );
   });
 
-  it("refuses to go on when the organization was moved to another tenant, unless allowTenantChange", async () => {
+  it("refuses to go on when the organization was moved to another tenant", async () => {
     const w = readyWorld((x) => {
       x.tenantId = "11111111-2222-3333-4444-555555555555";
     });
     await start(w);
     for (const phase of ["connect", "resolve", "cleanup"]) {
-      const mocks = new WorldMocks(w);
+      const mocks = new WorldMocks(w, STACK_LEDGER);
       await assert.rejects(
         runProgram(emulator, mocks, stackConfig(w, { phase, ...cleared() })),
-        /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*allowTenantChange/,
+        /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*switch it back in the portal/,
       );
       assert.equal(mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length, 0);
     }
@@ -335,7 +355,11 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     const w = readyWorld();
     await start(w);
     await assert.rejects(
-      runProgram(emulator, new WorldMocks(w), stackConfig(w, { phase: "cleanup", ...cleared() })),
+      runProgram(
+        emulator,
+        new WorldMocks(w, STACK_LEDGER),
+        stackConfig(w, { phase: "cleanup", ...cleared() }),
+      ),
       /phase is cleanup, but the organization is not connected to tenant 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b \(it reports no tenant\)\. Nothing was changed\. Run the connect phase first\./,
     );
   });
@@ -345,7 +369,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w),
+      new WorldMocks(w, STACK_LEDGER),
       stackConfig(w, { phase: "connect", ...cleared() }),
     );
     const dynamic = r.mocks.registrations.filter((x) =>

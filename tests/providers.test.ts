@@ -205,6 +205,36 @@ describe("dynamic providers against the emulator", () => {
       );
     });
 
+    it("after an interrupted run already moved ownership, hands back to the configured owner, never to the new owner", async () => {
+      await checkAndCreate(userProvider, {
+        organization: "fabrikam",
+        principalName: TEMPORARY,
+        license: "express",
+        role: "owner",
+      });
+      emulator.signIn(TEMPORARY);
+      // The earlier run changed the owner, then failed before saving; the previous owner stays a
+      // Project Collection Administrator, as the service keeps it.
+      emulator.world.owner = TEMPORARY;
+      emulator.world.administrators = ["jamalhartnett@fabrikam.com"];
+      await assert.rejects(
+        checkAndCreate(ownerProvider, news),
+        /fabrikam-migration@outlook\.com already owns the organization fabrikam and the owner to hand back to is unknown/,
+      );
+      const { id, outs } = await checkAndCreate(ownerProvider, {
+        ...news,
+        handBackTo: "JamalHartnett@fabrikam.com",
+      });
+      assert.equal(outs.previousOwnerId, jamal);
+      assert.equal(
+        emulator.mutations.filter((m) => m.kind === "owner").length,
+        0,
+        "no second change",
+      );
+      await ownerProvider.delete!(id, outs);
+      assert.equal(emulator.world.owner, "jamalhartnett@fabrikam.com", "ownership came back");
+    });
+
     it("fails clearly for a user who is not in the organization", async () => {
       await assert.rejects(
         checkAndCreate(ownerProvider, news),

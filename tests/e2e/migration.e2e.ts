@@ -172,7 +172,7 @@ describe("a whole migration under the real Pulumi engine", function () {
     assert.equal((after[changed[0]] as { tenantId?: string }).tenantId, OTHER_TENANT);
     await assert.rejects(
       scenario.preview(),
-      /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*allowTenantChange/s,
+      /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*switch it back in the portal/s,
     );
 
     world().tenantId = TENANT; // switched back

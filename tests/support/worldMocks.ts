@@ -5,6 +5,7 @@ import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
 export interface Ledger {
   readonly invitedGuests?: string[];
   readonly identityMappings?: readonly { userId: string; from: string; to: string }[];
+  readonly temporaryOwner?: { readonly msaEmail?: string };
 }
 
 /** One resource the program registered under mocks. */
@@ -197,4 +198,21 @@ export class WorldMocks implements pulumi.runtime.Mocks {
 /** Resolves an Output's value under mocks. */
 export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** The outputs a run leaves for the next one to read back (what `pulumi up` would save). */
+export function ledgerOf(run: {
+  invitedGuests: string[];
+  outputs: {
+    identityMappings: readonly { userId: string; from: string; to: string }[];
+    temporaryOwner?: { msaEmail?: string };
+  };
+}): Ledger {
+  return {
+    invitedGuests: run.invitedGuests,
+    identityMappings: [...run.outputs.identityMappings],
+    ...(run.outputs.temporaryOwner?.msaEmail
+      ? { temporaryOwner: { msaEmail: run.outputs.temporaryOwner.msaEmail } }
+      : {}),
+  };
 }
