@@ -150,6 +150,24 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
     assert.equal(noLedger.mocks.registered(INVITATION).length, 0);
   });
 
+  it("invites an address once when two organization users share it", async () => {
+    const world = fixture();
+    world.users.push({
+      principalName: "pat@outlook.com",
+      mailAddress: "Partner@OtherCompany.com",
+      origin: "msa",
+    });
+    emulator.world = world;
+    const r = await run(new WorldMocks(world), stackConfig(world));
+    assert.deepEqual(
+      r.mocks
+        .registered(INVITATION)
+        .map((i) => i.inputs.userEmailAddress)
+        .sort(),
+      ["dev.someone@gmail.com", "partner@othercompany.com"],
+    );
+  });
+
   it("uses the configured invitation settings and sends no email when asked", async () => {
     const world = fixture();
     const r = await run(
