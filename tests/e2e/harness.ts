@@ -43,6 +43,10 @@ const PROJECT = "devops-entra-connect";
 /** Where the stand-in launchers live; first on the CLI's PATH so the engine picks them up. */
 export const STANDINS_BIN = path.join(__dirname, "standins", "bin");
 /** Passphrase of the test backends' secrets provider (throwaway state, never a real secret). */
+/** How a state marks a secret value: `{ <SECRET_SIG_KEY>: <SECRET_SIG>, ciphertext | plaintext }`. */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
 export const TEST_PASSPHRASE = "e2e-test-passphrase";
 /**
  * What the runbook sets with `--secret`: a key, or a path inside an object key (README:

@@ -17,6 +17,8 @@ import {
   type Scenario,
   ensureCli,
   newScenario,
+  SECRET_SIG,
+  SECRET_SIG_KEY,
   structuredConfig,
 } from "./harness";
 
@@ -25,9 +27,6 @@ const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const OTHER_TENANT = "11111111-2222-3333-4444-555555555555";
 const INVITEES = ["dev.someone@gmail.com", "partner@othercompany.com"];
 const CONNECTION = "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection";
-/** How a state marks a secret value: `{ <SECRET_SIG_KEY>: <SECRET_SIG>, ciphertext | plaintext }`. */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Steps that change something, as `op name` (the engine's own provider steps left out). */
 const changes = (o: OperationOutcome): string[] =>

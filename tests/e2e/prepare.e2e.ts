@@ -17,13 +17,12 @@ import {
   cliStatus,
   ensureCli,
   newScenario,
+  SECRET_SIG,
+  SECRET_SIG_KEY,
   structuredConfig,
 } from "./harness";
 
 const INVITATION = "azuread:index/invitation:Invitation";
-/** How a state file marks a secret value (`{ <key>: <sig>, ciphertext | plaintext }`). */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const INVITEES = ["dev.someone@gmail.com", "partner@othercompany.com"];
 
 /** Default provider names carry the SDK version the program was built with. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
+import { listedUser } from "./azureadShapes";
 
 /** The outputs a previous run left, which the program reads back through its self stack reference. */
 export interface Ledger {
@@ -106,19 +107,7 @@ export class WorldMocks implements pulumi.runtime.Mocks {
         if (args.inputs.returnAll !== true) {
           this.failClosed(`getUsers called without returnAll: ${JSON.stringify(args.inputs)}`);
         }
-        const users = tenant.users.map((u) => ({
-          accountEnabled: u.accountEnabled,
-          displayName: u.displayName,
-          employeeId: "",
-          mail: u.mail ?? "",
-          mailNickname: u.userPrincipalName.split("@")[0],
-          objectId: u.objectId,
-          onpremisesImmutableId: "",
-          onpremisesSamAccountName: "",
-          onpremisesUserPrincipalName: "",
-          usageLocation: "",
-          userPrincipalName: u.userPrincipalName,
-        }));
+        const users = tenant.users.map(listedUser);
         return {
           id: "all",
           returnAll: true,

@@ -33,6 +33,7 @@ import {
   resourceType,
   reveal,
 } from "./common";
+import { listedUser } from "../../support/azureadShapes";
 
 export const INVITATION = "azuread:index/invitation:Invitation";
 export const INVOKES = {
@@ -183,23 +184,6 @@ const invitation: provider.Provider = {
     }
   },
 };
-
-/** The shape `getUsers` gives for each user (the fields Graph's user list returns). */
-function listedUser(u: NormalizedTenantUser): Record<string, unknown> {
-  return {
-    accountEnabled: u.accountEnabled,
-    displayName: u.displayName,
-    employeeId: "",
-    mail: u.mail ?? "",
-    mailNickname: u.userPrincipalName.split("@")[0],
-    objectId: u.objectId,
-    onpremisesImmutableId: "",
-    onpremisesSamAccountName: "",
-    onpremisesUserPrincipalName: "",
-    usageLocation: "",
-    userPrincipalName: u.userPrincipalName,
-  };
-}
 
 async function invoke(token: string, rawInputs: unknown): Promise<provider.InvokeResult> {
   const inputs = (reveal(rawInputs) ?? {}) as Record<string, unknown>;

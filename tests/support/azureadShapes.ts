@@ -1,0 +1,33 @@
+import type { NormalizedTenantUser } from "../emulator/world";
+
+/**
+ * One user as `azuread.getUsers` returns it (the fields Graph's user list gives). Shared by the
+ * test mocks and the end-to-end azuread stand-in, which answer the same invoke from the same world.
+ */
+export function listedUser(u: NormalizedTenantUser): {
+  accountEnabled: boolean;
+  displayName: string;
+  employeeId: string;
+  mail: string;
+  mailNickname: string;
+  objectId: string;
+  onpremisesImmutableId: string;
+  onpremisesSamAccountName: string;
+  onpremisesUserPrincipalName: string;
+  usageLocation: string;
+  userPrincipalName: string;
+} {
+  return {
+    accountEnabled: u.accountEnabled,
+    displayName: u.displayName,
+    employeeId: "",
+    mail: u.mail ?? "",
+    mailNickname: u.userPrincipalName.split("@")[0],
+    objectId: u.objectId,
+    onpremisesImmutableId: "",
+    onpremisesSamAccountName: "",
+    onpremisesUserPrincipalName: "",
+    usageLocation: "",
+    userPrincipalName: u.userPrincipalName,
+  };
+}
