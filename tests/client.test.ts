@@ -8,6 +8,7 @@ import { BASE_URL_ENV, devopsUrl } from "../devops/hosts";
 import { parseRetryAfter } from "../devops/retry";
 import { Emulator, startEmulator } from "./emulator/server";
 import { World, defaultUserId } from "./emulator/world";
+import { refusedOperation } from "./support/faults";
 
 const FIXTURE = path.join(__dirname, "fixtures", "world.json");
 const fixture = (): World => JSON.parse(readFileSync(FIXTURE, "utf8")) as World;
@@ -140,13 +141,7 @@ describe("Azure DevOps client against the emulator", () => {
   it("treats isSuccess:false on HTTP 200 as a permanent failure with Microsoft's error text", async () => {
     emulator.injectFault({
       path: "/_apis/userentitlements",
-      body: {
-        isSuccess: false,
-        operationResult: {
-          isSuccess: false,
-          errors: [{ key: "5102", value: "User cannot be listed" }],
-        },
-      },
+      body: refusedOperation("5102", "User cannot be listed"),
     });
     await assert.rejects(
       client().listUsers(),

@@ -10,6 +10,7 @@ import { World, defaultObjectId, defaultUserId } from "./emulator/world";
 import { useEmulator } from "./support/emulatorEnv";
 import { loadSerializedProvider, providerConfig, serializeProvider } from "./support/engineLike";
 import { OWNER_TOKEN, TEMPORARY_TOKEN, fixture } from "./support/programRun";
+import { refusedOperation } from "./support/faults";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -53,14 +54,19 @@ describe("dynamic providers against the emulator", () => {
     }
   });
 
-  /** The temporary owner in the organization, signed in, and owner. */
-  async function temporaryOwnerInCharge(): Promise<void> {
-    await checkAndCreate(userProvider, {
+  /** The temporary account added to the organization with a Basic license, as `prepare` does. */
+  function addTemporaryUser(): Promise<{ id: string; outs: Record<string, unknown> }> {
+    return checkAndCreate(userProvider, {
       organization: "fabrikam",
       principalName: TEMPORARY,
       license: "express",
       role: "owner",
     });
+  }
+
+  /** The temporary owner in the organization, signed in, and owner. */
+  async function temporaryOwnerInCharge(): Promise<void> {
+    await addTemporaryUser();
     emulator.signIn(TEMPORARY);
     await checkAndCreate(ownerProvider, {
       organization: "fabrikam",
@@ -147,13 +153,7 @@ describe("dynamic providers against the emulator", () => {
       emulator.injectFault({
         method: "POST",
         path: "/_apis/userentitlements",
-        body: {
-          isSuccess: false,
-          operationResult: {
-            isSuccess: false,
-            errors: [{ key: "5000", value: "External users are not allowed" }],
-          },
-        },
+        body: refusedOperation("5000", "External users are not allowed"),
       });
       await assert.rejects(
         checkAndCreate(userProvider, { ...news, principalName: "new@partner.org" }),
@@ -172,12 +172,7 @@ describe("dynamic providers against the emulator", () => {
     const jamal = defaultUserId("jamalhartnett@fabrikam.com");
 
     it("refuses a new owner who never signed in, then hands ownership over, reads drift, and hands it back on delete", async () => {
-      const user = await checkAndCreate(userProvider, {
-        organization: "fabrikam",
-        principalName: TEMPORARY,
-        license: "express",
-        role: "owner",
-      });
+      const user = await addTemporaryUser();
       await assert.rejects(
         checkAndCreate(ownerProvider, news),
         /fabrikam-migration@outlook\.com has never signed in to https:\/\/dev\.azure\.com\/fabrikam; a new owner must have signed in once/,
@@ -206,12 +201,7 @@ describe("dynamic providers against the emulator", () => {
     });
 
     it("after an interrupted run already moved ownership, hands back to the configured owner, never to the new owner", async () => {
-      await checkAndCreate(userProvider, {
-        organization: "fabrikam",
-        principalName: TEMPORARY,
-        license: "express",
-        role: "owner",
-      });
+      await addTemporaryUser();
       emulator.signIn(TEMPORARY);
       // The earlier run changed the owner, then failed before saving; the previous owner stays a
       // Project Collection Administrator, as the service keeps it.
@@ -421,13 +411,7 @@ describe("dynamic providers against the emulator", () => {
       emulator.injectFault({
         method: "POST",
         path: "/_apis/userentitlements",
-        body: {
-          isSuccess: false,
-          operationResult: {
-            isSuccess: false,
-            errors: [{ key: "5000", value: "Adding users is paused" }],
-          },
-        },
+        body: refusedOperation("5000", "Adding users is paused"),
       });
       const loaded = loadSerializedProvider(await serializeProvider(userProvider));
       await loaded.configure!({ config: CONFIG });

@@ -21,6 +21,7 @@ import {
   SECRET_SIG_KEY,
   structuredConfig,
 } from "./harness";
+import { refusedOperation } from "../support/faults";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -341,13 +342,7 @@ describe("faults under the real engine: Azure DevOps fails in the middle of an u
     scenario.emulator.injectFault({
       method: "POST",
       path: "/_apis/userentitlements",
-      body: {
-        isSuccess: false,
-        operationResult: {
-          isSuccess: false,
-          errors: [{ key: "5000", value: "Adding users is paused" }],
-        },
-      },
+      body: refusedOperation("5000", "Adding users is paused"),
     });
     await assert.rejects(
       scenario.up(),

@@ -31,3 +31,19 @@ export function listedUser(u: NormalizedTenantUser): {
     userPrincipalName: u.userPrincipalName,
   };
 }
+
+/** The whole `azuread.getUsers({ returnAll: true })` answer for these users. */
+export function getUsersResult(users: readonly NormalizedTenantUser[]): Record<string, unknown> {
+  const listed = users.map(listedUser);
+  return {
+    id: "all",
+    returnAll: true,
+    ignoreMissing: false,
+    users: listed,
+    objectIds: listed.map((u) => u.objectId),
+    userPrincipalNames: listed.map((u) => u.userPrincipalName),
+    mails: listed.map((u) => u.mail),
+    mailNicknames: listed.map((u) => u.mailNickname),
+    employeeIds: listed.map(() => ""),
+  };
+}

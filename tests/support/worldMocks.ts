@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
-import { listedUser } from "./azureadShapes";
+import { getUsersResult } from "./azureadShapes";
 
 /** The outputs a previous run left, which the program reads back through its self stack reference. */
 export interface Ledger {
@@ -107,17 +107,7 @@ export class WorldMocks implements pulumi.runtime.Mocks {
         if (args.inputs.returnAll !== true) {
           this.failClosed(`getUsers called without returnAll: ${JSON.stringify(args.inputs)}`);
         }
-        const users = tenant.users.map(listedUser);
-        return {
-          id: "all",
-          returnAll: true,
-          users,
-          objectIds: users.map((u) => u.objectId),
-          userPrincipalNames: users.map((u) => u.userPrincipalName),
-          mails: users.map((u) => u.mail),
-          mailNicknames: users.map((u) => u.mailNickname),
-          employeeIds: users.map(() => ""),
-        };
+        return getUsersResult(tenant.users);
       }
       case INVOKES.getUser: {
         const user = tenant.users.find((u) => u.objectId === args.inputs.objectId);

@@ -33,7 +33,7 @@ import {
   resourceType,
   reveal,
 } from "./common";
-import { listedUser } from "../../support/azureadShapes";
+import { getUsersResult, listedUser } from "../../support/azureadShapes";
 
 export const INVITATION = "azuread:index/invitation:Invitation";
 export const INVOKES = {
@@ -225,20 +225,7 @@ async function invoke(token: string, rawInputs: unknown): Promise<provider.Invok
           `the azuread stand-in answers getUsers only with returnAll: true (got ${JSON.stringify(inputs)})`,
         );
       }
-      const users = t.users.map(listedUser);
-      return {
-        outputs: {
-          id: "all",
-          returnAll: true,
-          ignoreMissing: false,
-          users,
-          objectIds: users.map((u) => u.objectId),
-          userPrincipalNames: users.map((u) => u.userPrincipalName),
-          mails: users.map((u) => u.mail),
-          mailNicknames: users.map((u) => u.mailNickname),
-          employeeIds: users.map(() => ""),
-        },
-      };
+      return { outputs: getUsersResult(t.users) };
     }
     case INVOKES.getUser: {
       const wanted = ["objectId", "userPrincipalName", "mail"].find(

@@ -1,0 +1,7 @@
+/**
+ * The answer Azure DevOps gives when it refuses an entitlement operation: HTTP 200 with
+ * `isSuccess:false` and the errors in `operationResult` (DOMAIN §2). For fault injection.
+ */
+export function refusedOperation(key: string, value: string): Record<string, unknown> {
+  return { isSuccess: false, operationResult: { isSuccess: false, errors: [{ key, value }] } };
+}
