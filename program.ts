@@ -5,8 +5,8 @@ import { DirectoryConnection } from "./components/directoryConnection";
 import { TemporaryOwner } from "./components/temporaryOwner";
 import { TenantGuests } from "./components/tenantGuests";
 import { normalizeIdentity } from "./config/identity";
-import { LoadedConfig, revealForThisProcess } from "./config/load";
-import { CONFIG_NAMESPACE, MigrationConfig } from "./config/schema";
+import { LoadedConfig, loadConfig, revealForThisProcess } from "./config/load";
+import { CONFIG_NAMESPACE, ConfigError, MigrationConfig } from "./config/schema";
 import { DevOpsClient } from "./devops/client";
 import { resolveDevOpsCredential } from "./devops/credentials";
 import type { RetryPolicy } from "./devops/retry";
@@ -386,6 +386,21 @@ export async function migrationProgram(
         }
       : {}),
   };
+}
+
+/**
+ * Reads the stack config and runs the program: what `index.ts` exports, and what the end-to-end
+ * suite runs inline. A config error is the operator's to fix: printed without a stack trace.
+ */
+export function runFromStackConfig(options: ProgramOptions = {}): Promise<ProgramOutputs> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) return Promise.reject(new pulumi.RunError(err.message));
+    return Promise.reject(err);
+  }
+  return migrationProgram(loaded, options);
 }
 
 /** The configured message, or one that tells the invitee why and where to go. */

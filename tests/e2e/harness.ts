@@ -18,7 +18,6 @@ import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import {
   CommandError,
   type ConfigMap,
@@ -30,10 +29,9 @@ import {
   PulumiCommand,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import { type LoadedConfig, loadConfig } from "../../config/load";
-import { CONFIG_NAMESPACE, ConfigError } from "../../config/schema";
+import { CONFIG_NAMESPACE } from "../../config/schema";
 import { BASE_URL_ENV } from "../../devops/hosts";
-import { type ProgramOptions, migrationProgram } from "../../program";
+import { type ProgramOptions, runFromStackConfig } from "../../program";
 import { type Emulator, startEmulator } from "../emulator/server";
 import type { World } from "../emulator/world";
 import { TENANT_URL_ENV } from "./standins/common";
@@ -309,22 +307,14 @@ export function configPlan(
   return { json, byPath };
 }
 
-/** The inline program: what index.ts does, with Azure DevOps redirected to the emulator. */
+/** The inline program: what index.ts runs, with Azure DevOps redirected to the emulator. */
 function inlineProgram(
   emulatorUrl: string,
   options: Omit<ProgramOptions, "env"> = {},
   tokenEnv: Readonly<Record<string, string>> = {},
 ): () => Promise<Record<string, unknown>> {
   return async () => {
-    let loaded: LoadedConfig;
-    try {
-      loaded = loadConfig();
-    } catch (err) {
-      // As index.ts: a config error is the operator's to fix, printed without a stack trace.
-      if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-      throw err;
-    }
-    const outputs = await migrationProgram(loaded, {
+    const outputs = await runFromStackConfig({
       ...options,
       // The program runs in this process; tokens given to the CLI's environment reach it too.
       env: { ...tokenEnv, [BASE_URL_ENV]: emulatorUrl },
