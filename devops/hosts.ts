@@ -15,8 +15,43 @@ export const DEVOPS_HOSTS = {
 
 export type DevOpsHost = keyof typeof DEVOPS_HOSTS;
 
-/** Env var that redirects every Azure DevOps host to one base URL (the tests' emulator). */
+/**
+ * Env var that redirects every Azure DevOps host to one base URL: a local emulator (the tests, the
+ * sandbox of `npm run demo`). Because every call, credentials included, would follow it, only a
+ * loopback address is accepted, and the program announces the redirection in its log.
+ */
 export const BASE_URL_ENV = "DEVOPS_API_BASE_URL";
+
+// An array, not a Set: this module also runs serialized inside the dynamic providers, and Pulumi's
+// closure serializer turns a captured Set into a plain object.
+const LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
+
+/** The redirection in force, as a base URL without a trailing slash; undefined when none. */
+export function baseUrlOverride(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[BASE_URL_ENV]?.trim();
+  if (value === undefined || value === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // The value is not echoed: a mistyped variable may hold anything, a token included.
+    throw new Error(
+      `${BASE_URL_ENV} is set but is not a URL; unset it (it is for local emulators only)`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new Error(`${BASE_URL_ENV} must not carry credentials in the URL; unset it`);
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    !LOOPBACK_HOSTS.includes(url.hostname)
+  ) {
+    throw new Error(
+      `${BASE_URL_ENV} points at ${url.protocol}//${url.hostname}, which is not a loopback address: it redirects every Azure DevOps call, tokens included, so only a local emulator (http://127.0.0.1:<port>) is allowed; unset it`,
+    );
+  }
+  return url.toString().replace(/\/+$/, "");
+}
 
 /**
  * The URL for `path` on `host`. When `DEVOPS_API_BASE_URL` is set, every host is replaced by that
@@ -33,18 +68,5 @@ export function devopsUrl(
 
 /** The scheme+host (+ base path) that `host` resolves to. */
 export function hostBase(host: DevOpsHost, env: NodeJS.ProcessEnv = process.env): string {
-  const override = env[BASE_URL_ENV];
-  if (override === undefined || override.trim() === "") return DEVOPS_HOSTS[host];
-  let url: URL;
-  try {
-    url = new URL(override.trim());
-  } catch {
-    throw new Error(
-      `${BASE_URL_ENV}="${override}" is not a URL; unset it or use e.g. http://127.0.0.1:8080`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`${BASE_URL_ENV}="${override}" must be an http(s) URL`);
-  }
-  return url.toString().replace(/\/+$/, "");
+  return baseUrlOverride(env) ?? DEVOPS_HOSTS[host];
 }

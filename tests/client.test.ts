@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { DevOpsClient, isDevOpsApiError } from "../devops/client";
 import { PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
-import { BASE_URL_ENV, devopsUrl } from "../devops/hosts";
+import { BASE_URL_ENV, baseUrlOverride, devopsUrl } from "../devops/hosts";
 import { parseRetryAfter } from "../devops/retry";
 import { Emulator, startEmulator } from "./emulator/server";
 import { World, defaultUserId } from "./emulator/world";
@@ -252,8 +252,32 @@ describe("Azure DevOps client against the emulator", () => {
       );
       assert.throws(
         () => devopsUrl("core", "/x", { [BASE_URL_ENV]: "not a url" }),
-        /DEVOPS_API_BASE_URL="not a url" is not a URL/,
+        (err: Error) =>
+          /DEVOPS_API_BASE_URL is set but is not a URL/.test(err.message) &&
+          !err.message.includes("not a url"),
       );
+    });
+
+    it("refuses a DEVOPS_API_BASE_URL that is not loopback or that carries credentials, without echoing it", () => {
+      for (const [value, expected] of [
+        [
+          "https://evil.example.com",
+          /points at https:\/\/evil\.example\.com, which is not a loopback address/,
+        ],
+        ["http://10.0.0.5:8080", /points at http:\/\/10\.0\.0\.5, which is not a loopback address/],
+        ["ftp://127.0.0.1", /points at ftp:\/\/127\.0\.0\.1, which is not a loopback address/],
+        ["http://user:s3cr3t-pat@127.0.0.1:9", /must not carry credentials/],
+      ] as const) {
+        assert.throws(
+          () => devopsUrl("vsaex", "/fabrikam/_apis/userentitlements", { [BASE_URL_ENV]: value }),
+          (err: Error) => expected.test(err.message) && !err.message.includes("s3cr3t"),
+          value,
+        );
+      }
+      for (const value of ["http://localhost:8080/", "https://[::1]:9/"]) {
+        assert.equal(baseUrlOverride({ [BASE_URL_ENV]: value }), value.replace(/\/$/, ""));
+      }
+      assert.equal(baseUrlOverride({ [BASE_URL_ENV]: " " }), undefined);
     });
 
     it("parses Retry-After as seconds or as an HTTP date", () => {
