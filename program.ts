@@ -8,6 +8,7 @@ import { normalizeIdentity } from "./config/identity";
 import { LoadedConfig, loadConfig, revealForThisProcess } from "./config/load";
 import { CONFIG_NAMESPACE, ConfigError, MigrationConfig } from "./config/schema";
 import { DevOpsClient } from "./devops/client";
+import { BASE_URL_ENV, baseUrlOverride } from "./devops/hosts";
 import { resolveDevOpsCredential } from "./devops/credentials";
 import type { RetryPolicy } from "./devops/retry";
 import { readStanding, readTenantDirectory } from "./directory/tenant";
@@ -96,6 +97,7 @@ export async function migrationProgram(
     ...(options.entraCredential ? { entra: options.entraCredential } : {}),
   });
   pulumi.log.info(`Azure DevOps credential: ${credential.source}`);
+  announceRedirection(options.env ?? process.env);
   const client = new DevOpsClient({ ...clientOptions, credential });
   options.onClient?.(client);
   // The same order as the providers: the config secret, else the environment.
@@ -398,9 +400,46 @@ export function runFromStackConfig(options: ProgramOptions = {}): Promise<Progra
     loaded = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) return Promise.reject(new pulumi.RunError(err.message));
-    return Promise.reject(err);
+    return Promise.reject(withoutPackageFrames(err));
   }
-  return migrationProgram(loaded, options);
+  return migrationProgram(loaded, options).catch((err: unknown) => {
+    throw withoutPackageFrames(err);
+  });
+}
+
+/**
+ * Drops the stack frames inside `node_modules` from an error that leaves the program. The SDK
+ * prints such an error with Node's `util.inspect`, and the SDK's own source maps turn its frames
+ * into paths like `node_modules/@pulumi/resource.ts:1687:22` (a scope without a package), on which
+ * `util.inspect` (Node 20 and 22) builds strings until it fails with "Invalid string length": about
+ * 25 s of CPU on every refused run. The frames of the program itself are kept.
+ */
+export function withoutPackageFrames<T>(err: T): T {
+  if (err instanceof Error && typeof err.stack === "string") {
+    err.stack = err.stack
+      .split("\n")
+      .filter((line) => !/^\s+at .*[\\/]node_modules[\\/]/.test(line))
+      .join("\n");
+  }
+  return err;
+}
+
+/**
+ * A redirected Azure DevOps (the tests' and the sandbox's emulator) must never go unnoticed: every
+ * call and its credential follow it. A redirection anywhere but loopback is refused.
+ */
+function announceRedirection(env: NodeJS.ProcessEnv): void {
+  let redirected: string | undefined;
+  try {
+    redirected = baseUrlOverride(env);
+  } catch (err) {
+    throw new pulumi.RunError(`${(err as Error).message}. Nothing was changed.`);
+  }
+  if (redirected !== undefined) {
+    pulumi.log.warn(
+      `${BASE_URL_ENV} is set: every Azure DevOps call goes to ${redirected} (a local emulator), not to Azure DevOps.`,
+    );
+  }
 }
 
 /** The configured message, or one that tells the invitee why and where to go. */

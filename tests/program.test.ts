@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import { inspect } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
+import { withoutPackageFrames } from "../program";
 import type { Category } from "../plan/types";
 import { Emulator, startEmulator } from "./emulator/server";
 import { OWNER_TOKEN, Run, fixture, runProgram, stackConfig } from "./support/programRun";
@@ -234,5 +236,25 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
       /Inventory failed; nothing was changed\. Azure DevOps organization "fabrikam": list users \(page 1\) .* failed with HTTP 500: .*\(gave up after 3 attempts\)/,
     );
     assert.equal(mocks.registered(INVITATION).length, 0);
+  });
+});
+
+describe("errors that leave the program", () => {
+  it("lose their package frames, so the SDK's util.inspect of them cannot run away", () => {
+    // The frame the SDK's source maps produce for its own Stack code: a scope without a package.
+    const err = new pulumi.RunError("The connect phase is refused: 1 blocker(s) stand.");
+    err.stack = [
+      `Error: ${err.message}`,
+      "    at migrationProgram (/work/program.ts:249:11)",
+      "    at Object.runProgram [as init] (/work/node_modules/@pulumi/cmd/run/run.ts:579:20)",
+      "    at Stack.initializeAndRegisterOutputs (/work/node_modules/@pulumi/resource.ts:1687:22)",
+    ].join("\n");
+    const cleaned = withoutPackageFrames(err);
+    assert.equal(cleaned, err, "the same error, with its type and message");
+    assert.deepEqual(cleaned.stack?.split("\n"), [
+      `Error: ${err.message}`,
+      "    at migrationProgram (/work/program.ts:249:11)",
+    ]);
+    assert.match(inspect(cleaned, { colors: true }), /The connect phase is refused/);
   });
 });
