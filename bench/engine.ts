@@ -7,11 +7,12 @@
  *   npm run bench:engine                 # 100, 1000, 5000
  *   npm run bench:engine -- --users 100,1000
  *
- * Peak memory is the resident memory of this process (which serves the inline program) plus every
- * process it started (the CLI and its plugins), sampled every 50 ms from /proc.
+ * Both run as users run them: the CLI in a project folder (the baseline's is `bench/trivial/`).
+ * Peak memory is the resident memory of every process this one started (the CLI, the language
+ * host running the program, the plugins), sampled every 50 ms from /proc.
  */
 import { readFileSync, readdirSync } from "node:fs";
-import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import { OWNER_TOKEN } from "../tests/support/programRun";
 import { type Scenario, cliStatus, ensureCli, newScenario } from "../tests/e2e/harness";
 import { largeWorld } from "./program-10k";
@@ -57,12 +58,6 @@ async function measure<T>(op: () => Promise<T>): Promise<{ result: T; ms: number
   }
 }
 
-class Pet extends pulumi.CustomResource {
-  constructor(name: string) {
-    super("random:index/randomPet:RandomPet", name, { length: 2, separator: "-" });
-  }
-}
-
 interface Row {
   users: number;
   resources: number;
@@ -91,13 +86,9 @@ async function run(users: number): Promise<Row> {
     const count = resources;
     trivial = await newScenario(`bench-trivial-${users}`, world, {
       backendQuery: "metadata=skip",
-      inlineProgram: async () => {
-        for (let i = 0; i < count; i++) new Pet(`pet-${i}`);
-        return {};
-      },
+      project: path.join(__dirname, "trivial"),
     });
-    // The project's Pulumi.yaml declares these as required, whatever the program.
-    await trivial.setConfig({ organization: world.organization, tenantId: world.tenant.id });
+    await trivial.setConfig({ "devops-entra-connect-baseline:count": count });
     const trivialPreview = await measure(() => trivial!.preview());
     const trivialUp = await measure(() => trivial!.up());
     return {

@@ -1,21 +1,32 @@
 /**
- * End-to-end harness: the real program, run by the real Pulumi engine (CLI built by
- * `scripts/ensure-pulumi-cli.sh`) on a throwaway local backend, against the Azure DevOps emulator,
- * with provider stand-ins for azuread and random (`standins/`) answering from the same emulator.
+ * End-to-end harness: the real program, run by the real Pulumi engine the way users run it — the
+ * CLI (`scripts/ensure-pulumi-cli.sh`: `pulumi`, the Node.js language host and the dynamic-provider
+ * plugin) in a project folder, which starts `index.ts` and compiles the TypeScript itself — on a
+ * throwaway local backend, against the Azure DevOps emulator, with provider stand-ins for azuread
+ * and random (`standins/`) answering from the same emulator.
  *
- * The Node.js language host cannot be built here, so the program runs as an Automation API
- * *inline* program: this process serves it to the CLI. Everything else is what `pulumi preview` /
- * `pulumi up` on the project folder does: the repository's Pulumi.yaml (config types and defaults
- * included), a `Pulumi.<stack>.yaml` written by `pulumi config set-all`, plugins started by the
- * engine, state and secrets encrypted with a passphrase in a `file://` backend.
+ * The project folder is a copy of the repository's: `Pulumi.yaml` (config types and defaults
+ * checked by the CLI), `index.ts`, `tsconfig.json` and `package.json` are copied, every other entry
+ * is a symbolic link (sources and `node_modules`, from which the language host and the dynamic
+ * providers resolve `@pulumi/pulumi`). The stack's `Pulumi.<stack>.yaml` is written there by
+ * `pulumi config set`. The Automation API only drives the CLI commands (`LocalWorkspace` on that
+ * folder, no inline program), which gives the engine's events to the tests.
  *
  * Nothing lands in the repository: each scenario gets a directory with the backend, a private
- * PULUMI_HOME and a work directory (the project folder: a copy of Pulumi.yaml and a `node_modules`
- * link, from which dynamic providers resolve `@pulumi/pulumi`). Set `E2E_KEEP_DIR=<dir>` to keep
- * `<dir>/<scenario>/` (backend, world fixture, final world, logs) for a post-mortem.
+ * PULUMI_HOME and the project folder. Set `E2E_KEEP_DIR=<dir>` to keep `<dir>/<scenario>/`
+ * (backend, world fixture, final world, logs) for a post-mortem.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -31,13 +42,11 @@ import {
 } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE } from "../../config/schema";
 import { BASE_URL_ENV } from "../../devops/hosts";
-import { type ProgramOptions, runFromStackConfig } from "../../program";
 import { type Emulator, startEmulator } from "../emulator/server";
 import type { World } from "../emulator/world";
 import { TENANT_URL_ENV } from "./standins/common";
 
 const REPO = path.resolve(__dirname, "..", "..");
-const PROJECT = "devops-entra-connect";
 /** Where the stand-in launchers live; first on the CLI's PATH so the engine picks them up. */
 export const STANDINS_BIN = path.join(__dirname, "standins", "bin");
 /** Passphrase of the test backends' secrets provider (throwaway state, never a real secret). */
@@ -69,13 +78,14 @@ let cli: Promise<CliStatus> | undefined;
 let cliDone: CliStatus | undefined;
 
 /**
- * Runs `scripts/ensure-pulumi-cli.sh` once per process (a cached CLI answers in well under a
+ * Runs `scripts/ensure-pulumi-cli.sh` once per process (a cached kit answers in well under a
  * second; a first build takes about ten minutes) and returns the root for `PulumiCommand.get`.
+ * `onProgress` hears each line the script prints while it works (the demo shows them).
  */
-export function ensureCli(): Promise<string> {
+export function ensureCli(onProgress?: (line: string) => void): Promise<string> {
   cli ??= new Promise<CliStatus>((resolve, reject) => {
     const started = Date.now();
-    execFile(
+    const child = execFile(
       "bash",
       [path.join(REPO, "scripts", "ensure-pulumi-cli.sh")],
       { cwd: REPO, timeout: CLI_BUILD_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
@@ -96,8 +106,21 @@ export function ensureCli(): Promise<string> {
         resolve(cliDone);
       },
     );
+    if (onProgress) {
+      let pending = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        const lines = (pending + chunk.toString("utf8")).split("\n");
+        pending = lines.pop() ?? "";
+        for (const l of lines) if (l.trim() !== "") onProgress(l);
+      });
+    }
   });
   return cli.then((s) => s.root);
+}
+
+/** The directory holding the CLI kit (`pulumi` and its plugins), once {@link ensureCli} is done. */
+export async function cliKitDir(): Promise<string> {
+  return path.join(await ensureCli(), "bin");
 }
 
 /** How {@link ensureCli} found the CLI; undefined before it finished. */
@@ -169,9 +192,7 @@ export class EngineError extends Error {
 }
 
 export interface ScenarioOptions {
-  /** Program options besides `env` (which points at the emulator): retry policy, date, … */
-  readonly program?: Omit<ProgramOptions, "env">;
-  /** Extra env vars for every CLI run (hence for the plugins too). */
+  /** Extra env vars for every CLI run (hence for the program and the plugins too). */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Query string for the `file://` backend URL, e.g. `metadata=skip` (gocloud's fileblob then
@@ -179,10 +200,17 @@ export interface ScenarioOptions {
    */
   readonly backendQuery?: string;
   /**
-   * Another inline program to run instead of the migration program, for a baseline (the
-   * benchmark's trivial resources) under exactly the same engine, plugins and backend.
+   * Another project folder (its own `Pulumi.yaml` and `index.ts`) to run instead of the
+   * repository's, for a baseline (the benchmark's trivial resources) under exactly the same
+   * engine, plugins and backend. Default: the repository.
    */
-  readonly inlineProgram?: () => Promise<Record<string, unknown>>;
+  readonly project?: string;
+  /**
+   * Where the scenario's directory goes; it is kept after `cleanup()` (the demo leaves its stack
+   * for the user). Default: `E2E_KEEP_DIR/<name>` when that is set, else a new temporary directory,
+   * removed by `cleanup()`.
+   */
+  readonly root?: string;
 }
 
 export interface Scenario {
@@ -307,28 +335,32 @@ export function configPlan(
   return { json, byPath };
 }
 
-/** The inline program: what index.ts runs, with Azure DevOps redirected to the emulator. */
-function inlineProgram(
-  emulatorUrl: string,
-  options: Omit<ProgramOptions, "env"> = {},
-  tokenEnv: Readonly<Record<string, string>> = {},
-): () => Promise<Record<string, unknown>> {
-  return async () => {
-    const outputs = await runFromStackConfig({
-      ...options,
-      // The program runs in this process; tokens given to the CLI's environment reach it too.
-      env: { ...tokenEnv, [BASE_URL_ENV]: emulatorUrl },
-    });
-    // A plain record: the Automation API exports its properties as the stack outputs.
-    return { ...outputs };
-  };
+/**
+ * Makes `dest` a copy of the project folder `src`: the files the CLI and the SDK read as the project
+ * (`Pulumi.yaml`, `index.ts`, `tsconfig.json`, `package.json`) are copied, every other entry is
+ * linked, so the sources and `node_modules` are the repository's own (one copy of
+ * `@pulumi/pulumi`). Stack settings files (`Pulumi.<stack>.yaml`) and `.git` are left out: each
+ * scenario writes its own.
+ */
+export function projectFolder(src: string, dest: string): void {
+  const copied = new Set(["Pulumi.yaml", "index.ts", "tsconfig.json", "package.json"]);
+  for (const entry of readdirSync(src)) {
+    if (entry === ".git" || /^Pulumi\..+\.ya?ml$/.test(entry)) continue;
+    const from = path.join(src, entry);
+    const to = path.join(dest, entry);
+    if (copied.has(entry)) copyFileSync(from, to);
+    else symlinkSync(from, to);
+  }
+  // A project kept inside the repository (the benchmark's baseline) uses the repository's packages.
+  const modules = path.join(dest, "node_modules");
+  if (!existsSync(modules)) symlinkSync(path.join(REPO, "node_modules"), modules, "dir");
 }
 
-/** A fresh scenario directory: `<E2E_KEEP_DIR>/<name>` (emptied first) or a new temp dir. */
-function scenarioRoot(name: string): { root: string; keep: boolean } {
+/** A fresh scenario directory: `root`, `<E2E_KEEP_DIR>/<name>` (emptied first) or a new temp dir. */
+function scenarioRoot(name: string, given?: string): { root: string; keep: boolean } {
   const keepDir = process.env.E2E_KEEP_DIR?.trim();
-  if (keepDir) {
-    const root = path.resolve(keepDir, name);
+  if (given !== undefined || keepDir) {
+    const root = path.resolve(given ?? path.join(keepDir as string, name));
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });
     return { root, keep: true };
@@ -348,20 +380,17 @@ export async function newScenario(
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
     throw new Error(`scenario name "${name}" must be lower-case letters, digits and hyphens`);
   }
-  const { root, keep } = scenarioRoot(name);
+  const { root, keep } = scenarioRoot(name, options.root);
   const dirs = {
     root,
     backend: path.join(root, "backend"),
     home: path.join(root, "pulumi-home"),
-    work: path.join(root, "work"),
+    work: path.join(root, "project"),
   };
   for (const d of [dirs.backend, dirs.home, dirs.work]) mkdirSync(d, { recursive: true });
   writeFileSync(path.join(root, "world.json"), `${JSON.stringify(world, null, 2)}\n`);
-  // The project folder: the real Pulumi.yaml (its config declarations are checked and its
-  // defaults applied by the CLI), and node_modules for the dynamic-provider plugin, which
-  // resolves @pulumi/pulumi from its working directory, the project folder.
-  copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dirs.work, "Pulumi.yaml"));
-  symlinkSync(path.join(REPO, "node_modules"), path.join(dirs.work, "node_modules"), "dir");
+  projectFolder(options.project ?? REPO, dirs.work);
+  const kit = await cliKitDir();
 
   const emulator = await startEmulator({ world: structuredClone(world) });
   let log = "";
@@ -369,15 +398,12 @@ export async function newScenario(
   const stackName = `dec-e2e-${name}`;
   try {
     const envVars: Record<string, string> = {
-      // Plugins run `node`: the one running these tests (Node 22) comes first. Then the
-      // stand-ins, and @pulumi/pulumi's folder for pulumi-resource-pulumi-nodejs (dynamic
-      // providers), which the engine finds only on PATH or next to the pulumi binary.
-      PATH: [
-        STANDINS_BIN,
-        path.dirname(process.execPath),
-        path.dirname(require.resolve("@pulumi/pulumi/package.json")),
-        process.env.PATH ?? "",
-      ].join(path.delimiter),
+      // The stand-ins first (ambient plugins), then the CLI kit (the language host and the
+      // dynamic-provider plugin sit next to `pulumi`), then the `node` running this process
+      // (Node 22), which the language host and the plugins start.
+      PATH: [STANDINS_BIN, kit, path.dirname(process.execPath), process.env.PATH ?? ""].join(
+        path.delimiter,
+      ),
       PULUMI_BACKEND_URL: `file://${dirs.backend}${options.backendQuery ? `?${options.backendQuery}` : ""}`,
       PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
       PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -392,26 +418,10 @@ export async function newScenario(
       AZDO_TEMPORARY_OWNER_TOKEN: "",
       ...options.env,
     };
+    // A local program: the CLI runs the project folder's Pulumi.yaml and index.ts.
     const stack = await LocalWorkspace.createOrSelectStack(
-      {
-        stackName,
-        projectName: PROJECT,
-        program:
-          options.inlineProgram ??
-          inlineProgram(
-            emulator.url,
-            options.program,
-            Object.fromEntries(
-              Object.entries(options.env ?? {}).filter(([k]) => k.startsWith("AZDO_")),
-            ),
-          ),
-      },
-      {
-        workDir: dirs.work,
-        pulumiHome: dirs.home,
-        pulumiCommand: await pulumiCommand(),
-        envVars,
-      },
+      { stackName, workDir: dirs.work },
+      { pulumiHome: dirs.home, pulumiCommand: await pulumiCommand(), envVars },
     );
 
     /** Runs one CLI operation, recording its output, steps, diagnostics and time. */
