@@ -11,11 +11,26 @@ export const DEVOPS_HOSTS = {
   vsaex: "https://vsaex.dev.azure.com",
   /** Profiles ("who am I"); not organization-scoped. */
   profile: "https://app.vssps.visualstudio.com",
+  /** Commerce: the billing setup, addressed by the organization's GUID (docs/billing.md). */
+  commerce: "https://azdevopscommerce.dev.azure.com",
 } as const;
 
 export type DevOpsHost = keyof typeof DEVOPS_HOSTS;
 
-/** Env var that redirects every Azure DevOps host to one base URL (the tests' emulator). */
+/**
+ * Azure hosts that are not Azure DevOps. Kept apart from {@link DEVOPS_HOSTS} so that the Azure
+ * DevOps client, whose calls carry the Azure DevOps credential, cannot be pointed at them.
+ */
+export const AZURE_HOSTS = {
+  /** Azure Resource Manager: which directory an Azure subscription trusts (docs/billing.md). */
+  arm: "https://management.azure.com",
+} as const;
+
+export type AzureHost = keyof typeof AZURE_HOSTS;
+
+const ALL_HOSTS: Record<DevOpsHost | AzureHost, string> = { ...DEVOPS_HOSTS, ...AZURE_HOSTS };
+
+/** Env var that redirects every host above to one base URL (the tests' emulator). */
 export const BASE_URL_ENV = "DEVOPS_API_BASE_URL";
 
 /**
@@ -23,7 +38,7 @@ export const BASE_URL_ENV = "DEVOPS_API_BASE_URL";
  * base and the path is kept, so one emulator can answer for all of them.
  */
 export function devopsUrl(
-  host: DevOpsHost,
+  host: DevOpsHost | AzureHost,
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
@@ -32,9 +47,12 @@ export function devopsUrl(
 }
 
 /** The scheme+host (+ base path) that `host` resolves to. */
-export function hostBase(host: DevOpsHost, env: NodeJS.ProcessEnv = process.env): string {
+export function hostBase(
+  host: DevOpsHost | AzureHost,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const override = env[BASE_URL_ENV];
-  if (override === undefined || override.trim() === "") return DEVOPS_HOSTS[host];
+  if (override === undefined || override.trim() === "") return ALL_HOSTS[host];
   let url: URL;
   try {
     url = new URL(override.trim());
