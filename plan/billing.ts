@@ -52,7 +52,7 @@ export function billingFindings(
         warnings: [
           {
             code: "BILLING_CHECK_FAILED",
-            message: `Billing could not be checked: ${billing.what} could not be found out (${billing.reason}). It does not block the connection, but purchases stop while the billing subscription is in another directory than tenant ${target}. Check by hand: ${billingSettings(context.organization)} names the subscription, and the Azure portal shows its directory.`,
+            message: `Billing could not be checked: ${billing.what} could not be found out (${billing.reason.replace(/\.$/, "")}). It does not block the connection, but purchases stop while the billing subscription is in another directory than tenant ${target}. Check by hand: ${billingSettings(context.organization)} names the subscription, and the Azure portal shows its directory.`,
           },
         ],
         notices: [],
