@@ -8,7 +8,7 @@ import { readBilling } from "../azure/billing";
 import { subscriptionTenant, tenantFromChallenge } from "../azure/subscriptionTenant";
 import { DevOpsClient, isDevOpsApiError } from "../devops/client";
 import { PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
-import { BASE_URL_ENV, devopsUrl } from "../devops/hosts";
+import { BASE_URL_ENV } from "../devops/hosts";
 import { Emulator, startEmulator } from "./emulator/server";
 import { World, normalizeWorld } from "./emulator/world";
 import { fixture } from "./support/programRun";
@@ -54,21 +54,6 @@ describe("billing: what bills the organization, and in which directory", () => {
     emulator = await startEmulator({ world: fixture() });
   });
   afterEach(() => emulator.close());
-
-  it("routes the commerce and ARM hosts through the same base URL as the others", () => {
-    assert.equal(
-      devopsUrl("commerce", "/x/_apis/AzComm/BillingSetup", {}),
-      "https://azdevopscommerce.dev.azure.com/x/_apis/AzComm/BillingSetup",
-    );
-    assert.equal(
-      devopsUrl("arm", "/subscriptions/s", {}),
-      "https://management.azure.com/subscriptions/s",
-    );
-    assert.equal(
-      devopsUrl("arm", "/subscriptions/s", { [BASE_URL_ENV]: "http://127.0.0.1:9" }),
-      "http://127.0.0.1:9/subscriptions/s",
-    );
-  });
 
   describe("the billing setup (Azure DevOps commerce endpoint)", () => {
     it("reads the organization's GUID from the organization endpoint", async () => {

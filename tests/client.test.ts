@@ -254,6 +254,15 @@ describe("Azure DevOps client against the emulator", () => {
         }),
         "http://127.0.0.1:9/fabrikam/_apis/graph/users",
       );
+      // The billing hosts follow the same base URL: commerce (Azure DevOps) and ARM (Azure).
+      assert.equal(
+        devopsUrl("commerce", "/x/_apis/AzComm/BillingSetup", {}),
+        "https://azdevopscommerce.dev.azure.com/x/_apis/AzComm/BillingSetup",
+      );
+      assert.equal(
+        devopsUrl("arm", "/subscriptions/s", { [BASE_URL_ENV]: "http://127.0.0.1:9" }),
+        "http://127.0.0.1:9/subscriptions/s",
+      );
       assert.throws(
         () => devopsUrl("core", "/x", { [BASE_URL_ENV]: "not a url" }),
         /DEVOPS_API_BASE_URL="not a url" is not a URL/,
