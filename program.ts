@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { TokenCredential } from "@azure/identity";
+import { armTokenFrom } from "./azure/armToken";
+import { readBilling } from "./azure/billing";
 import { DirectoryConnection } from "./components/directoryConnection";
 import { TemporaryOwner } from "./components/temporaryOwner";
 import { TenantGuests } from "./components/tenantGuests";
@@ -8,8 +10,8 @@ import { normalizeIdentity } from "./config/identity";
 import { LoadedConfig, loadConfig, revealForThisProcess } from "./config/load";
 import { CONFIG_NAMESPACE, ConfigError, MigrationConfig } from "./config/schema";
 import { DevOpsClient } from "./devops/client";
+import { DevOpsCredential, resolveDevOpsCredential } from "./devops/credentials";
 import { BASE_URL_ENV, baseUrlOverride } from "./devops/hosts";
-import { resolveDevOpsCredential } from "./devops/credentials";
 import type { RetryPolicy } from "./devops/retry";
 import { readStanding, readTenantDirectory } from "./directory/tenant";
 import { manualSteps, userCommunication } from "./plan/communication";
@@ -17,7 +19,7 @@ import { identityAt, indexTenant, matchTenant } from "./plan/match";
 import { planMigration } from "./plan/plan";
 import { TenantStanding, TokenIdentity, connectionBlockers } from "./plan/readiness";
 import { renderReport } from "./plan/report";
-import type { MappingRecord, MigrationPlan, TenantIdentity } from "./plan/types";
+import type { BillingReading, MappingRecord, MigrationPlan, TenantIdentity } from "./plan/types";
 import { TEMPORARY_OWNER_PAT_ENV } from "./providers/credentials";
 import { UserMapping } from "./providers/userMapping";
 
@@ -54,6 +56,12 @@ export interface ProgramOutputs {
 }
 
 type Step = "inventory" | "plan" | "declare resources";
+
+/**
+ * The phases that read billing: before the connection, when moving billing is still ahead, and in
+ * `connect`, whose run makes the connection (docs/billing.md). Later phases do not ask again.
+ */
+const BILLING_PHASES: ReadonlySet<MigrationConfig["phase"]> = new Set(["prepare", "connect"]);
 
 /** Seams for tests and benchmarks; production uses the defaults. */
 export interface ProgramOptions {
@@ -120,18 +128,30 @@ export async function migrationProgram(
     pulumi.log.info(`${step}: ${detail} (${(ms / 1000).toFixed(1)} s)`);
   };
 
-  const [users, organization, projects, directory, ledgers, ownerIdentity, temporaryIdentity] =
-    await Promise.all([
-      client.listUsers(),
-      client.getOrganization(),
-      client.listProjects(),
-      readTenantDirectory(),
-      readLedgers(),
-      whoIs(client),
-      temporaryClient ? whoIs(temporaryClient) : Promise.resolve(undefined),
-    ]).catch((err: unknown) => {
-      throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
-    });
+  const organizationRead = client.getOrganization();
+  const [
+    users,
+    organization,
+    projects,
+    directory,
+    ledgers,
+    ownerIdentity,
+    temporaryIdentity,
+    billing,
+  ] = await Promise.all([
+    client.listUsers(),
+    organizationRead,
+    client.listProjects(),
+    readTenantDirectory(),
+    readLedgers(),
+    whoIs(client),
+    temporaryClient ? whoIs(temporaryClient) : Promise.resolve(undefined),
+    BILLING_PHASES.has(config.phase)
+      ? billingOf(organizationRead, client, credential.source, options)
+      : Promise.resolve(undefined),
+  ]).catch((err: unknown) => {
+    throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
+  });
   stepDone(
     "inventory",
     `${users.length} organization users, ${projects.length} projects, ${directory.users.length} tenant users, ${client.requestCount} Azure DevOps requests`,
@@ -205,6 +225,7 @@ export async function migrationProgram(
     invitationUserType: config.invitation.userType,
     previouslyInvited: ledgers.invited,
     previouslyMapped: ledgers.mapped,
+    ...(billing ? { billing } : {}),
   });
 
   // The seed's temporary owner: when needed and not configured, propose an alias that stays the
@@ -245,6 +266,9 @@ export async function migrationProgram(
       .join(", "),
   );
 
+  // Warnings and notices first: a refused connect shows them too (billing among them).
+  for (const f of plan.warnings) pulumi.log.warn(`${f.code}: ${f.message}`);
+  for (const f of plan.notices) pulumi.log.info(`${f.code}: ${f.message}`);
   if (config.phase === "connect" && !connected && plan.blockers.length > 0) {
     throw new pulumi.RunError(
       `The connect phase is refused: ${plan.blockers.length} blocker(s) stand, and nothing was changed.\n` +
@@ -253,7 +277,6 @@ export async function migrationProgram(
   }
   // In `prepare` blockers are reported, not fatal: the operator clears them before `connect`.
   for (const f of plan.blockers) pulumi.log.warn(`blocker ${f.code}: ${f.message}`);
-  for (const f of plan.warnings) pulumi.log.warn(`${f.code}: ${f.message}`);
 
   const message = config.invitation.sendEmail ? invitationMessage(config) : undefined;
   const guests = new TenantGuests("guests", {
@@ -448,6 +471,30 @@ function invitationMessage(config: MigrationConfig): string {
     config.invitation.message ??
     `The Azure DevOps organization ${config.organization.name} is moving its sign-in to your organization's Microsoft Entra ID. ` +
       `Accept this invitation, then sign in to ${config.organization.url} with this account.`
+  );
+}
+
+/**
+ * The billing reading, once the organization's GUID is known. Never rejects: a billing failure is a
+ * warning. The ARM token fallback is only "at hand" when the program already uses an Entra login;
+ * the Azure DevOps credential itself never goes to Azure Resource Manager.
+ */
+function billingOf(
+  organizationRead: Promise<{ readonly id?: string }>,
+  client: DevOpsClient,
+  credentialSource: DevOpsCredential["source"],
+  options: ProgramOptions,
+): Promise<BillingReading | undefined> {
+  const entraLogin = credentialSource === "Entra (DefaultAzureCredential)";
+  return organizationRead.then(
+    (organization) =>
+      readBilling(client, organization.id, {
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(entraLogin ? { armToken: armTokenFrom(options.entraCredential) } : {}),
+      }),
+    // The inventory reports the organization read's own failure.
+    () => undefined,
   );
 }
 

@@ -2,7 +2,9 @@ import type { WebApi } from "azure-devops-node-api";
 import type { ICoreApi } from "azure-devops-node-api/CoreApi";
 import type { IProfileApi } from "azure-devops-node-api/ProfileApi";
 import type { IRequestHandler } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
+import { BillingSetup, billingEndpoint, parseBillingSetup } from "./billingEndpoint";
 import type { DevOpsCredential } from "./credentials";
+import { isGuid } from "./guid";
 import { DevOpsHost, devopsUrl, hostBase } from "./hosts";
 import { ZERO_TENANT, organizationEndpoints } from "./organizationEndpoints";
 import {
@@ -35,6 +37,11 @@ export interface OrganizationUser {
 }
 
 export interface OrganizationInfo {
+  /**
+   * The organization's GUID (lower case), which the billing endpoint is addressed by; undefined when
+   * the answer carries no well-formed one, since only the billing check needs it.
+   */
+  readonly id?: string;
   /** The owner's user id (matches {@link OrganizationUser.id}). */
   readonly ownerId: string;
   /** The tenant the organization is connected to, or null when it is Microsoft-account backed. */
@@ -200,9 +207,38 @@ export class DevOpsClient {
     const { body } = await this.request(call, e.host, e.path(this.org), {
       "api-version": e.apiVersion,
     });
-    const b = body as { owner?: unknown; tenantId?: unknown };
+    const b = body as { id?: unknown; owner?: unknown; tenantId?: unknown };
     if (typeof b.owner !== "string") throw this.error(call, undefined, "the answer has no `owner`");
-    return { ownerId: b.owner.toLowerCase(), tenantId: tenantOrNull(b.tenantId) };
+    return {
+      ...(isGuid(b.id) ? { id: b.id.toLowerCase() } : {}),
+      ownerId: b.owner.toLowerCase(),
+      tenantId: tenantOrNull(b.tenantId),
+    };
+  }
+
+  /**
+   * Which Azure subscription bills the organization (undocumented commerce endpoint, see
+   * docs/billing.md). A sign-in page, a redirect or an answer of another shape is an error, never
+   * "not set up".
+   */
+  async getBillingSetup(organizationId: string): Promise<BillingSetup> {
+    const call = "read the billing setup";
+    if (!isGuid(organizationId)) {
+      throw this.error(call, undefined, `the organization id "${organizationId}" is not a GUID`);
+    }
+    const e = billingEndpoint;
+    const { body } = await this.request(
+      call,
+      e.host,
+      e.path(organizationId.toLowerCase()),
+      { "api-version": e.apiVersion },
+      { refuseRedirects: true },
+    );
+    try {
+      return parseBillingSetup(body);
+    } catch (err) {
+      throw this.error(call, undefined, (err as Error).message);
+    }
   }
 
   /**
@@ -433,7 +469,13 @@ export class DevOpsClient {
     host: DevOpsHost,
     path: string,
     query: Record<string, string>,
-    init: { method?: string; body?: unknown; contentType?: string } = {},
+    init: {
+      method?: string;
+      body?: unknown;
+      contentType?: string;
+      /** A redirect is an error, not followed (it leads to a sign-in page). */
+      refuseRedirects?: boolean;
+    } = {},
   ): Promise<HttpResult> {
     const method = init.method ?? "GET";
     const url = `${devopsUrl(host, path, this.env)}?${new URLSearchParams(query).toString()}`;
@@ -456,9 +498,17 @@ export class DevOpsClient {
             },
             body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
             signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 100_000),
+            ...(init.refuseRedirects ? { redirect: "manual" as const } : {}),
           });
         } catch (err) {
           throw new HttpFailure(describeNetworkError(err), undefined, true);
+        }
+        if (res.status >= 300 && res.status < 400) {
+          throw new HttpFailure(
+            `the service redirected the request to ${res.headers.get("location") ?? "(no location)"} instead of answering (a sign-in page: the credential was not accepted)`,
+            res.status,
+            false,
+          );
         }
         const text = await res.text();
         const body = parseJson(text);
@@ -470,6 +520,13 @@ export class DevOpsClient {
             parseRetryAfter(res.headers.get("retry-after")),
           );
         }
+        // Azure DevOps answers 203 with its HTML sign-in page when it does not accept the credential.
+        if (res.status === 203)
+          throw new HttpFailure(
+            "the service answered 203 Non-Authoritative Information, its sign-in page, not the API: the credential was not accepted",
+            res.status,
+            false,
+          );
         // HEAD, DELETE and 204 answers have no body; any other answer must be JSON.
         if (body === undefined && text.trim() !== "")
           throw new HttpFailure(`the answer is not JSON: ${text.slice(0, 200)}`, res.status, false);

@@ -32,14 +32,7 @@ export function entraCredential(credential?: TokenCredential): DevOpsCredential 
   return {
     source: "Entra (DefaultAzureCredential)",
     async authorizationHeader() {
-      if (resolved === undefined) {
-        // Loaded only when needed: the chain is heavy and PAT users never touch it. Plain `require`,
-        // because this also runs serialized inside dynamic providers.
-        const { DefaultAzureCredential } =
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          require("@azure/identity") as typeof import("@azure/identity");
-        resolved = new DefaultAzureCredential();
-      }
+      resolved ??= defaultAzureCredential();
       let token;
       try {
         token = await resolved.getToken(`${AZURE_DEVOPS_RESOURCE}/.default`);
@@ -57,6 +50,18 @@ export function entraCredential(credential?: TokenCredential): DevOpsCredential 
       return `Bearer ${token.token}`;
     },
   };
+}
+
+/**
+ * `@azure/identity`'s `DefaultAzureCredential` (Azure CLI login, workload identity, …). Loaded only
+ * when needed: the chain is heavy and PAT users never touch it. Plain `require`, because this also
+ * runs serialized inside dynamic providers.
+ */
+export function defaultAzureCredential(): TokenCredential {
+  const { DefaultAzureCredential } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("@azure/identity") as typeof import("@azure/identity");
+  return new DefaultAzureCredential();
 }
 
 /**

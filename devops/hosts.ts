@@ -11,12 +11,27 @@ export const DEVOPS_HOSTS = {
   vsaex: "https://vsaex.dev.azure.com",
   /** Profiles ("who am I"); not organization-scoped. */
   profile: "https://app.vssps.visualstudio.com",
+  /** Commerce: the billing setup, addressed by the organization's GUID (docs/billing.md). */
+  commerce: "https://azdevopscommerce.dev.azure.com",
 } as const;
 
 export type DevOpsHost = keyof typeof DEVOPS_HOSTS;
 
 /**
- * Env var that redirects every Azure DevOps host to one base URL: a local emulator (the tests, the
+ * Azure hosts that are not Azure DevOps. Kept apart from {@link DEVOPS_HOSTS} so that the Azure
+ * DevOps client, whose calls carry the Azure DevOps credential, cannot be pointed at them.
+ */
+export const AZURE_HOSTS = {
+  /** Azure Resource Manager: which directory an Azure subscription trusts (docs/billing.md). */
+  arm: "https://management.azure.com",
+} as const;
+
+export type AzureHost = keyof typeof AZURE_HOSTS;
+
+const ALL_HOSTS: Record<DevOpsHost | AzureHost, string> = { ...DEVOPS_HOSTS, ...AZURE_HOSTS };
+
+/**
+ * Env var that redirects every host above to one base URL: a local emulator (the tests, the
  * sandbox of `npm run demo`). Because every call, credentials included, would follow it, only a
  * loopback address is accepted, and the program announces the redirection in its log.
  */
@@ -58,7 +73,7 @@ export function baseUrlOverride(env: NodeJS.ProcessEnv = process.env): string | 
  * base and the path is kept, so one emulator can answer for all of them.
  */
 export function devopsUrl(
-  host: DevOpsHost,
+  host: DevOpsHost | AzureHost,
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
@@ -67,6 +82,9 @@ export function devopsUrl(
 }
 
 /** The scheme+host (+ base path) that `host` resolves to. */
-export function hostBase(host: DevOpsHost, env: NodeJS.ProcessEnv = process.env): string {
-  return baseUrlOverride(env) ?? DEVOPS_HOSTS[host];
+export function hostBase(
+  host: DevOpsHost | AzureHost,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return baseUrlOverride(env) ?? ALL_HOSTS[host];
 }

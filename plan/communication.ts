@@ -1,4 +1,4 @@
-import type { MigrationPlan } from "./types";
+import type { FindingCode, MigrationPlan } from "./types";
 
 /** What the manual steps and messages need to know about the run. */
 export interface RunFacts {
@@ -17,6 +17,20 @@ export interface RunFacts {
 }
 
 const orgUrl = (org: string): string => `https://dev.azure.com/${org}`;
+
+/** Billing warnings a human acts on; their message holds the fixes and Microsoft's links. */
+const BILLING_STEPS: Partial<Record<FindingCode, string>> = {
+  BILLING_IN_OTHER_TENANT: "Move billing into the tenant's directory",
+  BILLING_CHECK_FAILED: "Check billing by hand",
+};
+
+/** One step per billing warning that stands (shown in the phases that read billing). */
+function billingSteps(plan: MigrationPlan): string[] {
+  return plan.warnings.flatMap((w) => {
+    const title = BILLING_STEPS[w.code];
+    return title === undefined ? [] : [`${title} (\`${w.code}\`): ${w.message}`];
+  });
+}
 
 /**
  * The steps no API can do, for this phase, with links (DOMAIN §1.5, §1.7, §1.8). Markdown.
@@ -44,10 +58,12 @@ export function manualSteps(f: RunFacts): string {
         `Ask the ${invites} invited user(s) to accept their invitation (they may do so after the connection too).`,
       );
     steps.push('Send the "before" message of `userCommunication` to every user.');
+    steps.push(...billingSteps(f.plan));
     steps.push(
       "Clear every blocker of the report, then `pulumi config set phase connect` and `pulumi preview`.",
     );
   } else if (f.phase === "connect") {
+    steps.push(...billingSteps(f.plan));
     if (!f.connected) {
       steps.push(
         "Run `pulumi up`: ownership moves to the temporary owner (when used) and the organization is connected.",

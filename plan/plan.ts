@@ -1,4 +1,5 @@
 import { domainOf, normalizeIdentity } from "../config/identity";
+import { billingFindings } from "./billing";
 import { addressesOf, identityAt, indexTenant, matchTenant } from "./match";
 import {
   CATEGORIES,
@@ -361,6 +362,14 @@ export function planMigration(input: PlanInput): MigrationPlan {
     );
   }
   ownerFindings(input, index, blockers, warnings);
+  const billing = input.billing
+    ? billingFindings(input.billing, {
+        organization: input.organization.name,
+        targetTenantId: input.tenantId,
+        connected,
+      })
+    : { warnings: [], notices: [] };
+  warnings.push(...billing.warnings);
 
   const summary = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   for (const u of planned) summary[u.category]++;
@@ -372,6 +381,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
     users: planned,
     blockers,
     warnings,
+    notices: billing.notices,
   };
 }
 

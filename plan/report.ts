@@ -48,6 +48,7 @@ export function renderReport(plan: MigrationPlan): string {
   lines.push("");
   section(lines, "Blockers", plan.blockers);
   section(lines, "Warnings", plan.warnings);
+  section(lines, "Notices", plan.notices);
   for (const c of LISTED) {
     const users = plan.users.filter((u) => u.category === c);
     if (users.length === 0) continue;

@@ -61,7 +61,31 @@ export interface PlanInput {
   readonly previouslyInvited: ReadonlySet<string>;
   /** Mappings this stack made on earlier runs, by organization user id (its ledger). */
   readonly previouslyMapped: ReadonlyMap<string, MappingRecord>;
+  /** What bills the organization, in the phases that check it; absent elsewhere. */
+  readonly billing?: BillingReading;
 }
+
+/**
+ * The Azure subscription that bills the organization and the directory it belongs to, or that
+ * none is set up, or what could not be read (billing is reported, never a blocker).
+ */
+export type BillingReading =
+  | { readonly kind: "notSetUp" }
+  | {
+      readonly kind: "setUp";
+      readonly subscriptionId: string;
+      /** The Entra tenant (directory) the subscription trusts. */
+      readonly subscriptionTenantId: string;
+      /** The billing setup's subscription status (e.g. "active"), when it says. */
+      readonly status?: string;
+    }
+  | {
+      readonly kind: "unknown";
+      /** What could not be found out, e.g. "which Azure subscription bills the organization". */
+      readonly what: string;
+      /** Why: the failed call and its error. */
+      readonly reason: string;
+    };
 
 /** One identity mapping: an organization user (by its stable id) bound to an Entra identity. */
 export interface MappingRecord {
@@ -105,6 +129,8 @@ export interface MigrationPlan {
   readonly users: readonly PlannedUser[];
   readonly blockers: readonly Finding[];
   readonly warnings: readonly Finding[];
+  /** For information only: nothing to do, or nothing yet. */
+  readonly notices: readonly Finding[];
 }
 
 /** Stable codes: pipelines may match on them, so they never change meaning. */
@@ -139,6 +165,10 @@ export const FINDING_CODES = [
   "AMBIGUOUS_TENANT_MATCH",
   "OWNER_NOT_FOUND",
   "EMPTY_ORGANIZATION",
+  "BILLING_IN_OTHER_TENANT",
+  "BILLING_CHECK_FAILED",
+  // notices
+  "BILLING_NOT_SET_UP",
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

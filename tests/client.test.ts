@@ -7,7 +7,7 @@ import { PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
 import { BASE_URL_ENV, baseUrlOverride, devopsUrl } from "../devops/hosts";
 import { parseRetryAfter } from "../devops/retry";
 import { Emulator, startEmulator } from "./emulator/server";
-import { World, defaultUserId } from "./emulator/world";
+import { World, defaultUserId, normalizeWorld } from "./emulator/world";
 import { refusedOperation } from "./support/faults";
 
 const FIXTURE = path.join(__dirname, "fixtures", "world.json");
@@ -61,7 +61,11 @@ describe("Azure DevOps client against the emulator", () => {
   it("reads the owner and the tenant, lists projects with their version control, and says who the caller is", async () => {
     const c = client();
     const org = await c.getOrganization();
-    assert.deepEqual(org, { ownerId: defaultUserId("jamalhartnett@fabrikam.com"), tenantId: null });
+    assert.deepEqual(org, {
+      id: normalizeWorld(fixture()).organizationId,
+      ownerId: defaultUserId("jamalhartnett@fabrikam.com"),
+      tenantId: null,
+    });
     emulator.world.tenantId = "6F1C2A3B-4D5E-4F60-8A7B-9C0D1E2F3A4B";
     assert.equal((await c.getOrganization()).tenantId, "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
 
@@ -249,6 +253,15 @@ describe("Azure DevOps client against the emulator", () => {
           [BASE_URL_ENV]: "http://127.0.0.1:9/",
         }),
         "http://127.0.0.1:9/fabrikam/_apis/graph/users",
+      );
+      // The billing hosts follow the same base URL: commerce (Azure DevOps) and ARM (Azure).
+      assert.equal(
+        devopsUrl("commerce", "/x/_apis/AzComm/BillingSetup", {}),
+        "https://azdevopscommerce.dev.azure.com/x/_apis/AzComm/BillingSetup",
+      );
+      assert.equal(
+        devopsUrl("arm", "/subscriptions/s", { [BASE_URL_ENV]: "http://127.0.0.1:9" }),
+        "http://127.0.0.1:9/subscriptions/s",
       );
       assert.throws(
         () => devopsUrl("core", "/x", { [BASE_URL_ENV]: "not a url" }),

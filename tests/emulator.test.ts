@@ -33,6 +33,9 @@ const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 const TENANT_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const GUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const PAT = "test-pat";
+/** The Azure subscription that bills the organization in the billing tests, and its directory. */
+const SUBSCRIPTION_ID = "2b53247c-fb65-469e-a711-46e0c29d15a1";
+const OTHER_TENANT = "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b";
 const BASIC = `Basic ${Buffer.from(`:${PAT}`).toString("base64")}`;
 
 type Json = Record<string, unknown>;
@@ -269,6 +272,24 @@ describe("Azure DevOps emulator", () => {
           },
           /users\[3\]\.originId duplicates users\[1\]\.originId/,
         ],
+        [
+          (w) => (w.billing = { subscriptionId: "sub-1", subscriptionTenantId: TENANT_ID }),
+          /billing\.subscriptionId must be a subscription GUID \(got "sub-1"\)/,
+        ],
+        [
+          (w) => ((w as Json).billing = { subscriptionId: SUBSCRIPTION_ID }),
+          /billing\.subscriptionTenantId must be a non-empty string/,
+        ],
+        [
+          (w) =>
+            ((w as Json).billing = {
+              subscriptionId: SUBSCRIPTION_ID,
+              subscriptionTenantId: OTHER_TENANT,
+              tenant: OTHER_TENANT,
+            }),
+          /billing\.tenant is not a known field/,
+        ],
+        [(w) => ((w as Json).billing = "none"), /billing must be an object/],
       ];
       for (const [mutate, expected] of cases) {
         const world = clone(fixture) as Json & World;
@@ -1808,6 +1829,121 @@ describe("Azure DevOps emulator", () => {
     }).timeout(60_000);
   });
 
+  describe("billing setup and Azure Resource Manager's subscription challenge", () => {
+    const organizationId = (): string => normalizeWorld(fixture).organizationId;
+    const billingPath = (id: string = organizationId()): string =>
+      `/${id}/_apis/AzComm/BillingSetup?api-version=7.1-preview.1`;
+    const armPath = (id: string = SUBSCRIPTION_ID): string =>
+      `/subscriptions/${id}?api-version=2022-12-01`;
+    const withBilling = (status?: string): World => ({
+      ...clone(fixture),
+      billing: {
+        subscriptionId: SUBSCRIPTION_ID,
+        subscriptionTenantId: OTHER_TENANT,
+        ...(status ? { status } : {}),
+      },
+    });
+
+    it("answers the billing setup by the organization's GUID: not set up, then set up", async () => {
+      const none = await get(billingPath());
+      assert.equal(none.status, 200);
+      assert.equal(none.body.subscriptionId, null);
+      assert.equal(none.body.subscriptionStatus, null);
+      assert.equal(none.body.currentOrganizationName, "fabrikam");
+      assert.equal(typeof none.body.isAssignmentBillingEnabled, "boolean");
+
+      emu.world = withBilling();
+      const set = await get(
+        billingPath().replace(organizationId(), organizationId().toUpperCase()),
+      );
+      assert.equal(set.status, 200);
+      assert.equal(set.body.subscriptionId, SUBSCRIPTION_ID);
+      assert.equal(set.body.subscriptionStatus, "active");
+      assert.equal(set.body.isEnterpriseBillingEnabled, false);
+      assert.equal(set.body.isAssignmentBillingEnabled, true);
+      emu.world = withBilling("disabled");
+      assert.equal((await get(billingPath())).body.subscriptionStatus, "disabled");
+      assert.deepEqual(
+        emu.requests.map((r) => [r.path.toLowerCase(), r.auth]),
+        Array(3).fill([`/${organizationId()}/_apis/azcomm/billingsetup`, "basic"]),
+      );
+    });
+
+    it("needs a credential and an api-version; 404 for another organization's id", async () => {
+      assertMicrosoftError(
+        await get(billingPath(), { auth: false }),
+        401,
+        "UnauthorizedRequestException",
+      );
+      assertMicrosoftError(
+        await get(billingPath().split("?")[0]),
+        400,
+        "VssVersionNotSpecifiedException",
+      );
+      assertMicrosoftError(
+        await get(billingPath(deterministicGuid("another organization"))),
+        404,
+        "HostDoesNotExistException",
+      );
+    });
+
+    it("challenges an unauthenticated GET /subscriptions/{id} with the subscription's tenant", async () => {
+      emu.world = withBilling();
+      const challenge = await get(armPath(), { auth: false });
+      assert.equal(challenge.status, 401);
+      assert.equal(
+        challenge.headers.get("www-authenticate"),
+        `Bearer authorization_uri="https://login.windows.net/${OTHER_TENANT}", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`,
+      );
+      assert.deepEqual(challenge.body, {
+        error: {
+          code: "AuthenticationFailed",
+          message: "Authentication failed. The 'Authorization' header is missing.",
+        },
+      });
+      // ARM takes no Azure DevOps PAT: Basic is refused with the same challenge.
+      const basic = await get(armPath());
+      assert.equal(basic.status, 401);
+      assert.match(basic.headers.get("www-authenticate") ?? "", new RegExp(OTHER_TENANT));
+      assert.deepEqual(
+        emu.requests.map((r) => [r.path, r.status, r.auth]),
+        [
+          [`/subscriptions/${SUBSCRIPTION_ID}`, 401, "none"],
+          [`/subscriptions/${SUBSCRIPTION_ID}`, 401, "basic"],
+        ],
+      );
+    });
+
+    it("answers the subscription, tenantId included, to a Bearer (ARM) token", async () => {
+      emu.world = withBilling();
+      const answer = await get(armPath(), { headers: { Authorization: "Bearer arm-token" } });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.subscriptionId, SUBSCRIPTION_ID);
+      assert.equal(answer.body.tenantId, OTHER_TENANT);
+      assert.equal(answer.body.state, "Enabled");
+    });
+
+    it("answers ARM's errors: no api-version, a malformed id, an unknown subscription", async () => {
+      emu.world = withBilling();
+      const noVersion = await get(`/subscriptions/${SUBSCRIPTION_ID}`, { auth: false });
+      assert.equal(noVersion.status, 400);
+      assert.equal((noVersion.body.error as Json).code, "MissingApiVersionParameter");
+      const malformed = await get(armPath("not-a-guid"), { auth: false });
+      assert.equal((malformed.body.error as Json).code, "InvalidSubscriptionId");
+      const unknown = await get(armPath(deterministicGuid("other subscription")), {
+        auth: false,
+      });
+      assert.equal(unknown.status, 404);
+      assert.equal((unknown.body.error as Json).code, "SubscriptionNotFound");
+      emu.world = clone(fixture);
+      assert.equal(
+        (await get(armPath(), { auth: false })).status,
+        404,
+        "no billing, no subscription",
+      );
+    });
+  });
+
   describe("discovery and Microsoft's Node client", () => {
     it("answers resourceAreas and OPTIONS location tables without credentials", async () => {
       for (const path of ["/_apis/resourceAreas", "/fabrikam/_apis/resourceAreas"]) {
@@ -1926,6 +2062,45 @@ describe("Azure DevOps emulator", () => {
       assert.equal(answer.body.isSuccess, true);
     });
 
+    it("answers a raw text body with its content type, e.g. the HTML sign-in page on 203", async () => {
+      const page =
+        "<!DOCTYPE html><html><head><title>Sign in to your account</title></head></html>";
+      emu.injectFault({ path: "/_apis/projects", status: 203, text: page });
+      emu.injectFault({ path: "/_apis/projects", text: "plain", contentType: "text/plain" });
+      const signIn = await fetch(`${emu.url}/fabrikam/_apis/projects?api-version=7.1`);
+      assert.equal(signIn.status, 203);
+      assert.equal(signIn.headers.get("content-type"), "text/html; charset=utf-8");
+      assert.equal(await signIn.text(), page);
+      const plain = await fetch(`${emu.url}/fabrikam/_apis/projects?api-version=7.1`);
+      assert.equal(plain.status, 200);
+      assert.equal(plain.headers.get("content-type"), "text/plain");
+      assert.equal(await plain.text(), "plain");
+      assert.equal((await get("/fabrikam/_apis/projects?api-version=7.1")).status, 200);
+    });
+
+    it("adds response headers, e.g. a redirect's Location", async () => {
+      emu.injectFault({
+        path: "/_apis/projects",
+        status: 302,
+        headers: { Location: "https://login.example/signin" },
+      });
+      const redirected = await fetch(`${emu.url}/fabrikam/_apis/projects?api-version=7.1`, {
+        redirect: "manual",
+      });
+      assert.equal(redirected.status, 302);
+      assert.equal(redirected.headers.get("location"), "https://login.example/signin");
+    });
+
+    it("refuses text with body, a content type without text, and headers that are not strings", () => {
+      assert.throws(() => emu.injectFault({ path: "x", text: "a", body: {} }), /not both/);
+      assert.throws(() => emu.injectFault({ path: "x", contentType: "text/html" }), /text body/);
+      assert.throws(
+        () =>
+          emu.injectFault({ path: "x", headers: { A: 1 } as unknown as Record<string, string> }),
+        /headers must be an object/,
+      );
+    });
+
     it("applies rules in order of injection and refuses invalid rules", async () => {
       emu.injectFault({ path: "projects", status: 503, retryAfter: 1 });
       emu.injectFault({ path: "projects", status: 500 });
@@ -1981,6 +2156,33 @@ describe("Azure DevOps emulator", () => {
       const bad = await control("POST", "faults", { status: 500 });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as Json).message as string, /path/);
+    });
+
+    it("injects a raw text fault with content type and headers over HTTP, and lists it", async () => {
+      const created = await control("POST", "faults", {
+        path: "/AzComm/BillingSetup",
+        text: "<html>Sign In</html>",
+        contentType: "text/html",
+        headers: { "X-Test": "yes" },
+      });
+      assert.equal(created.status, 201);
+      const [listed] = (await (await control("GET", "faults")).json()) as Json[];
+      assert.deepEqual(
+        [listed.text, listed.contentType, listed.headers],
+        ["<html>Sign In</html>", "text/html", { "X-Test": "yes" }],
+      );
+      const organizationId = normalizeWorld(fixture).organizationId;
+      const answer = await fetch(
+        `${emu.url}/${organizationId}/_apis/AzComm/BillingSetup?api-version=7.1-preview.1`,
+        { headers: { Authorization: BASIC } },
+      );
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get("content-type"), "text/html");
+      assert.equal(answer.headers.get("x-test"), "yes");
+      assert.equal(await answer.text(), "<html>Sign In</html>");
+      const refused = await control("POST", "faults", { path: "x", text: 42 });
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as Json).message as string, /text must be a string/);
     });
 
     it("reports and clears recorded requests, without recording itself", async () => {

@@ -12,6 +12,9 @@ import { TYPES, WorldMocks, unwrap } from "./support/worldMocks";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TEMPORARY_UPN = "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.com";
+/** The Azure subscription that bills the organization, in a directory other than the tenant. */
+const SUBSCRIPTION = "2b53247c-fb65-469e-a711-46e0c29d15a1";
+const OTHER_TENANT = "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b";
 /** What `prepare` left in the stack's outputs: this stack invited the temporary owner. */
 const STACK_LEDGER = { temporaryOwner: { msaEmail: TEMPORARY } };
 
@@ -185,6 +188,34 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.equal(await unwrap(r.outputs.connection?.tenantId as never), w.tenant.id);
   });
 
+  it("connect warns that billing is in another tenant, gives the step, and connects anyway", async () => {
+    const w = readyWorld((x) => {
+      x.billing = { subscriptionId: SUBSCRIPTION, subscriptionTenantId: OTHER_TENANT };
+    });
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w, STACK_LEDGER),
+      stackConfig(w, { phase: "connect", ...cleared() }),
+    );
+    assert.deepEqual(r.outputs.migrationPlan.blockers, [], "billing never blocks");
+    const warning = r.outputs.migrationPlan.warnings.find(
+      (f) => f.code === "BILLING_IN_OTHER_TENANT",
+    );
+    assert.match(warning?.message ?? "", /once the organization is connected to tenant 6f1c2a3b/);
+    assert.match(
+      r.outputs.manualSteps,
+      /^1\. Move billing into the tenant's directory \(`BILLING_IN_OTHER_TENANT`\): Azure subscription 2b53247c/,
+    );
+    assert.match(r.outputs.report, /`BILLING_IN_OTHER_TENANT`/);
+    assert.equal(r.mocks.registered(TYPES.tenantConnection).length, 1);
+    assert.deepEqual(
+      emulator.requests.filter((q) => q.path.startsWith("/subscriptions/")).map((q) => q.auth),
+      ["none"],
+      "neither token went to Azure Resource Manager",
+    );
+  });
+
   it("connect without a temporary owner needs the owner to be an active member, and connects as the owner", async () => {
     // Ada's MSA differs from her Entra UPN (alovelace@), so she can connect herself.
     const w = world((x) => {
@@ -333,6 +364,29 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.match(
       r.outputs.userCommunication.after,
       /As of 2026-11-26, sign in to https:\/\/dev\.azure\.com\/fabrikam with your fabrikam\.com work account/,
+    );
+  });
+
+  it("resolve and cleanup do not read billing again", async () => {
+    const w = readyWorld((x) => {
+      x.tenantId = x.tenant.id;
+      x.owner = TEMPORARY;
+      x.billing = { subscriptionId: SUBSCRIPTION, subscriptionTenantId: OTHER_TENANT };
+    });
+    await start(w);
+    for (const phase of ["resolve", "cleanup"]) {
+      const r = await runProgram(
+        emulator,
+        new WorldMocks(w, STACK_LEDGER),
+        stackConfig(w, { phase, ...cleared() }),
+      );
+      const plan = r.outputs.migrationPlan;
+      assert.ok(![...plan.warnings, ...plan.notices].some((f) => f.code.startsWith("BILLING")));
+    }
+    assert.ok(
+      !emulator.requests.some(
+        (q) => q.path.endsWith("/BillingSetup") || q.path.startsWith("/subscriptions/"),
+      ),
     );
   });
 

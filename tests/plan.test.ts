@@ -1,7 +1,16 @@
 import { strict as assert } from "node:assert";
+import { BILLING_LINKS } from "../plan/billing";
+import { manualSteps } from "../plan/communication";
 import { planMigration } from "../plan/plan";
 import { renderReport, REPORT_ROWS_PER_CATEGORY } from "../plan/report";
-import type { Category, MigrationPlan, PlanInput, PlanUser, TenantIdentity } from "../plan/types";
+import type {
+  BillingReading,
+  Category,
+  MigrationPlan,
+  PlanInput,
+  PlanUser,
+  TenantIdentity,
+} from "../plan/types";
 
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
@@ -414,6 +423,91 @@ describe("migration plan", () => {
       ["left@partner.org"],
     );
     assert.ok(codes(plan.warnings).includes("MEMBER_INVITATIONS_NEED_ADMIN"));
+  });
+
+  describe("billing in the plan, the report and the manual steps", () => {
+    const inOther: BillingReading = {
+      kind: "setUp",
+      subscriptionId: "2b53247c-fb65-469e-a711-46e0c29d15a1",
+      subscriptionTenantId: "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b",
+    };
+    const planInput = (billing?: BillingReading, phase = "prepare"): PlanInput =>
+      input({ phase, ...(billing ? { billing } : {}) });
+    const steps = (plan: MigrationPlan, phase: "prepare" | "connect", connected = false): string =>
+      manualSteps({
+        phase,
+        organization: "fabrikam",
+        tenantId: TENANT,
+        date: "2026-11-26",
+        plan,
+        connected,
+      });
+
+    it("adds the billing warning to the plan's warnings, never to its blockers", () => {
+      const plan = planMigration(planInput(inOther));
+      assert.deepEqual(
+        plan.warnings.map((w) => w.code),
+        ["BILLING_IN_OTHER_TENANT"],
+      );
+      assert.ok(!plan.blockers.some((b) => b.code.startsWith("BILLING")));
+      assert.deepEqual(plan.notices, []);
+      const md = renderReport(plan);
+      assert.match(md, /### Warnings\n\n- `BILLING_IN_OTHER_TENANT`: Azure subscription 2b53247c/);
+      assert.match(
+        md,
+        /learn\.microsoft\.com\/en-us\/entra\/fundamentals\/how-subscriptions-associated-directory/,
+      );
+    });
+
+    it("puts the step with both fixes in the manual steps of prepare and connect", () => {
+      const plan = planMigration(planInput(inOther));
+      const [warning] = plan.warnings;
+      for (const [phase, connected] of [
+        ["prepare", false],
+        ["connect", false],
+        ["connect", true],
+      ] as const) {
+        const text = steps(planMigration(planInput(inOther, phase)), phase, connected);
+        assert.match(
+          text,
+          /\d\. Move billing into the tenant's directory \(`BILLING_IN_OTHER_TENANT`\): /,
+        );
+        assert.ok(text.includes(BILLING_LINKS.changeBillingSubscription), `${phase} ${connected}`);
+      }
+      assert.ok(steps(plan, "prepare").includes(warning.message));
+      const failed = planMigration(
+        planInput({
+          kind: "unknown",
+          what: "which Azure subscription bills the organization",
+          reason: "x",
+        }),
+      );
+      assert.match(
+        steps(failed, "prepare"),
+        /Check billing by hand \(`BILLING_CHECK_FAILED`\): Billing could not be checked/,
+      );
+      assert.doesNotMatch(steps(planMigration(planInput()), "prepare"), /billing/i);
+    });
+
+    it("renders a notice in its own section and asks nothing of a human", () => {
+      const plan = planMigration(planInput({ kind: "notSetUp" }));
+      assert.deepEqual(plan.warnings, []);
+      assert.deepEqual(
+        plan.notices.map((n) => n.code),
+        ["BILLING_NOT_SET_UP"],
+      );
+      assert.match(
+        renderReport(plan),
+        /### Notices\n\n- `BILLING_NOT_SET_UP`: No Azure subscription is set up for billing/,
+      );
+      assert.doesNotMatch(steps(plan, "prepare"), /BILLING/);
+    });
+
+    it("has no billing findings where billing is not read", () => {
+      const plan = planMigration(planInput(undefined, "resolve"));
+      assert.deepEqual(plan.notices, []);
+      assert.doesNotMatch(renderReport(plan), /Notices|BILLING/);
+    });
   });
 
   describe("report", () => {

@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
+import type { AccessToken, TokenCredential } from "@azure/identity";
 import * as pulumi from "@pulumi/pulumi";
 import { withoutPackageFrames } from "../program";
 import type { Category } from "../plan/types";
 import { Emulator, startEmulator } from "./emulator/server";
+import type { World } from "./emulator/world";
 import { OWNER_TOKEN, Run, fixture, runProgram, stackConfig } from "./support/programRun";
 import { TYPES, WorldMocks, unwrap } from "./support/worldMocks";
 
@@ -202,6 +204,132 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
     });
     assert.ok(!everything.includes(TOKEN));
     assert.ok(emulator.requests.every((req) => req.auth === "basic"));
+  });
+
+  describe("billing", () => {
+    const SUBSCRIPTION = "2b53247c-fb65-469e-a711-46e0c29d15a1";
+    const OTHER_TENANT = "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b";
+    const billed = (): World => ({
+      ...fixture(),
+      billing: { subscriptionId: SUBSCRIPTION, subscriptionTenantId: OTHER_TENANT },
+    });
+    const codes = (findings: readonly { code: string }[]): string[] => findings.map((f) => f.code);
+
+    it("warns, with both fixes, in the plan, the report and manualSteps when billing is in another tenant", async () => {
+      const world = billed();
+      emulator.world = world;
+      const r = await run(new WorldMocks(world), stackConfig(world), true);
+      const plan = r.outputs.migrationPlan;
+      const warning = plan.warnings.find((w) => w.code === "BILLING_IN_OTHER_TENANT");
+      assert.ok(warning, codes(plan.warnings).join(", "));
+      assert.match(
+        warning.message,
+        new RegExp(
+          `Azure subscription ${SUBSCRIPTION} bills the organization and belongs to directory ${OTHER_TENANT}`,
+        ),
+      );
+      assert.match(warning.message, /\(1\) Change the subscription's directory to tenant 6f1c2a3b/);
+      assert.match(warning.message, /\(2\) Or switch the organization's billing/);
+      assert.ok(!codes(plan.blockers).some((c) => c.startsWith("BILLING")), "never a blocker");
+      assert.ok(r.outputs.report.includes(`\`BILLING_IN_OTHER_TENANT\`: ${warning.message}`));
+      assert.ok(r.outputs.manualSteps.includes(warning.message));
+      // The PAT went to Azure DevOps only; Azure Resource Manager got no credential at all.
+      const arm = emulator.requests.filter((req) => req.path.startsWith("/subscriptions/"));
+      assert.deepEqual(
+        arm.map((req) => req.auth),
+        ["none"],
+      );
+      assert.ok(
+        emulator.requests
+          .filter((req) => !req.path.startsWith("/subscriptions/"))
+          .every((req) => req.auth === "basic"),
+      );
+      // Billing changes nothing else: the same invitations as without it.
+      assert.equal(r.mocks.registered(INVITATION).length, 2);
+    });
+
+    it("notes, without a warning, that billing is not set up", async () => {
+      const world = fixture();
+      const r = await run(new WorldMocks(world), stackConfig(world));
+      assert.deepEqual(codes(r.outputs.migrationPlan.notices), ["BILLING_NOT_SET_UP"]);
+      assert.ok(!codes(r.outputs.migrationPlan.warnings).some((c) => c.startsWith("BILLING")));
+      assert.match(r.outputs.report, /### Notices\n\n- `BILLING_NOT_SET_UP`/);
+      assert.doesNotMatch(r.outputs.manualSteps, /BILLING/);
+      assert.equal(
+        emulator.requests.filter((req) => req.path.startsWith("/subscriptions/")).length,
+        0,
+        "no subscription, no ARM call",
+      );
+    });
+
+    it("turns a billing read that fails (the sign-in page) into a warning, and the run goes on", async () => {
+      const world = billed();
+      emulator.world = world;
+      emulator.injectFault({
+        path: "/AzComm/BillingSetup",
+        status: 203,
+        text: "<html><title>Sign In</title></html>",
+      });
+      const r = await run(new WorldMocks(world), stackConfig(world));
+      const failed = r.outputs.migrationPlan.warnings.find(
+        (w) => w.code === "BILLING_CHECK_FAILED",
+      );
+      assert.ok(failed);
+      assert.match(
+        failed.message,
+        /^Billing could not be checked: which Azure subscription bills the organization could not be found out \(Azure DevOps organization "fabrikam": read the billing setup .* failed with HTTP 203: .*\)\. It does not block the connection/,
+      );
+      assert.ok(!failed.message.includes(TOKEN));
+      assert.match(r.outputs.manualSteps, /Check billing by hand \(`BILLING_CHECK_FAILED`\)/);
+      assert.equal(r.mocks.registered(INVITATION).length, 2, "the rest of the run is unchanged");
+    });
+
+    it("with an Entra login, asks ARM with an ARM token when the challenge names no tenant", async () => {
+      const world = billed();
+      emulator.world = world;
+      emulator.injectFault({ path: "/subscriptions/", status: 401, body: {} });
+      const scopes: string[] = [];
+      const entraCredential: TokenCredential = {
+        getToken: async (scope): Promise<AccessToken> => {
+          scopes.push(String(scope));
+          return {
+            token: `token-for-${String(scope)}`,
+            expiresOnTimestamp: Date.now() + 3_600_000,
+          };
+        },
+      };
+      const config = stackConfig(world);
+      delete config["devops-entra-connect:devopsToken"];
+      const r = await runProgram(emulator, new WorldMocks(world), config, true, {
+        entraCredential,
+      });
+      assert.ok(r.outputs.migrationPlan.warnings.some((w) => w.code === "BILLING_IN_OTHER_TENANT"));
+      assert.deepEqual(
+        [...new Set(scopes)].sort(),
+        ["499b84ac-1321-427f-aa17-267ca6975798/.default", "https://management.azure.com/.default"],
+        "an Azure DevOps token for Azure DevOps, an ARM token for ARM",
+      );
+      assert.deepEqual(
+        emulator.requests.filter((q) => q.path.startsWith("/subscriptions/")).map((q) => q.auth),
+        ["none", "bearer"],
+      );
+    });
+
+    it("warns when the subscription's directory cannot be found, naming the subscription", async () => {
+      const world = billed();
+      emulator.world = world;
+      emulator.injectFault({ path: "/subscriptions/", status: 401, body: {}, times: Infinity });
+      const r = await run(new WorldMocks(world), stackConfig(world));
+      const failed = r.outputs.migrationPlan.warnings.find(
+        (w) => w.code === "BILLING_CHECK_FAILED",
+      );
+      assert.match(
+        failed?.message ?? "",
+        new RegExp(
+          `which directory Azure subscription ${SUBSCRIPTION} belongs to could not be found out .*no ARM token is at hand`,
+        ),
+      );
+    });
   });
 
   it("fails when the program makes an invoke the mocks do not expect", async () => {

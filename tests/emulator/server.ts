@@ -3,8 +3,9 @@
  * makes (DOMAIN §2), from a `World` fixture, with Microsoft's response and error shapes.
  *
  * All Azure DevOps hosts (dev.azure.com, vssps.dev.azure.com, vsaex.dev.azure.com,
- * app.vssps.visualstudio.com) are collapsed into one base URL; the paths are the real ones, so the
- * program only rewrites the origin. Tests can inject faults (throttling, errors, latency) and read
+ * app.vssps.visualstudio.com, azdevopscommerce.dev.azure.com), and Azure Resource Manager's
+ * subscription challenge (management.azure.com), are collapsed into one base URL; the paths are the
+ * real ones, so the program only rewrites the origin. Tests can inject faults (throttling, errors, latency) and read
  * back every request, in-process or over the `/_emulator/*` control endpoints.
  */
 import {
@@ -66,6 +67,15 @@ export interface FaultRule {
   delayMs?: number;
   /** JSON body to answer with instead of the default error body; with no `status`, HTTP 200. */
   body?: unknown;
+  /**
+   * A raw body instead (e.g. the HTML sign-in page Azure DevOps answers a refused credential with);
+   * with no `status`, HTTP 200. Not together with `body`.
+   */
+  text?: string;
+  /** Content-Type of `text`; default "text/html; charset=utf-8". */
+  contentType?: string;
+  /** Extra response headers, e.g. `Location` for a redirect or a replaced `WWW-Authenticate`. */
+  headers?: Record<string, string>;
   /** How many matching requests the rule hits; default 1; `Infinity` allowed. */
   times?: number;
 }
@@ -136,6 +146,8 @@ export interface Emulator {
 
 const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+/** What a raw-text fault answers with unless it says otherwise: a web page. */
+const TEXT_CONTENT_TYPE = "text/html; charset=utf-8";
 /** What the user entitlements API reports for a user who never signed in. */
 const NEVER = "0001-01-01T00:00:00Z";
 /** Fixed timestamps keep answers reproducible run to run. */
@@ -283,6 +295,9 @@ interface Reply {
   status: number;
   /** JSON body; undefined = no body. */
   body?: unknown;
+  /** A raw body instead of `body`, sent with `contentType`. */
+  text?: string;
+  contentType?: string;
   headers?: Headers;
 }
 
@@ -755,6 +770,120 @@ function collectionBody(w: NormalizedWorld): Record<string, unknown> {
 }
 
 /**
+ * GET AzComm/BillingSetup. Fields as the public readers show them (docs/billing.md): VSTeam's sample
+ * (`subscriptionId`, `updatedDateTime`, `updatedBy`, `allowedBillingOperations`, the two
+ * `is…BillingEnabled` flags) and PSRule's (`subscriptionStatus`, `currentOrganizationName`,
+ * `accountName`, `resourceGroupName`). [guess] Without billing the service is taken to answer 200
+ * with a null `subscriptionId` and `subscriptionStatus` (both readers treat a missing or empty id as
+ * "not configured", and PSRule allows a null status); the values of `accountName`,
+ * `resourceGroupName` and `allowedBillingOperations` are stand-ins.
+ */
+function billingSetup(w: NormalizedWorld, organizationId: string): Reply {
+  // [guess] An id that is not this organization's: the "host does not exist" answer of other calls.
+  if (organizationId.toLowerCase() !== w.organizationId) {
+    throw new HttpError(
+      404,
+      ERRORS.organizationNotFound,
+      `The organization with id '${organizationId}' does not exist (this emulator serves '${w.organization}', id ${w.organizationId}).`,
+    );
+  }
+  const billing = w.billing ?? undefined;
+  const common = {
+    currentOrganizationName: w.organization,
+    isEnterpriseBillingEnabled: false,
+    updatedDateTime: FIXED_TIME,
+    updatedBy: deterministicGuid(`billing-updated-by:${w.organization}`),
+  };
+  if (billing === undefined) {
+    return {
+      status: 200,
+      body: {
+        ...common,
+        subscriptionId: null,
+        subscriptionStatus: null,
+        isAssignmentBillingEnabled: false,
+        allowedBillingOperations: 0,
+        accountName: null,
+        resourceGroupName: null,
+      },
+    };
+  }
+  return {
+    status: 200,
+    body: {
+      ...common,
+      subscriptionId: billing.subscriptionId.toLowerCase(),
+      subscriptionStatus: billing.status ?? "active",
+      isAssignmentBillingEnabled: true,
+      allowedBillingOperations: 7,
+      accountName: w.organization,
+      resourceGroupName: `VisualStudioOnline-${billing.subscriptionId.replace(/-/g, "").slice(0, 16).toUpperCase()}`,
+    },
+  };
+}
+
+/** Azure Resource Manager's error body. */
+function armError(status: number, code: string, message: string, headers: Headers = {}): Reply {
+  return { status, headers, body: { error: { code, message } } };
+}
+
+/**
+ * GET /subscriptions/{id} on Azure Resource Manager. Without a Bearer token: 401 with the challenge
+ * naming the subscription's tenant, in the shape public code records for ARM
+ * (`authorization_uri="https://login.windows.net/<tenant>"`, `error="invalid_token"`; docs/billing.md).
+ * With one: the documented Subscription, `tenantId` included. [guess] The emulator takes any Bearer
+ * token as a valid ARM token, and answers 404 for a subscription other than the world's billing one
+ * (ARM's answer to an unauthenticated request for an unknown subscription is not known).
+ */
+function armSubscription(world: World, ctx: Context): Reply {
+  const id = ctx.params.subscriptionId;
+  if ((queryParam(ctx.query, "api-version") ?? "") === "") {
+    return armError(
+      400,
+      "MissingApiVersionParameter",
+      "The api-version query parameter (?api-version=) is required for all requests.",
+    );
+  }
+  if (!GUID.test(id)) {
+    return armError(
+      400,
+      "InvalidSubscriptionId",
+      `The provided subscription identifier '${id}' is malformed or invalid.`,
+    );
+  }
+  const billing = world.billing ?? undefined;
+  if (billing === undefined || billing.subscriptionId.toLowerCase() !== id.toLowerCase()) {
+    return armError(404, "SubscriptionNotFound", `The subscription '${id}' could not be found.`);
+  }
+  const tenantId = billing.subscriptionTenantId.toLowerCase();
+  const credentials = readCredentials(ctx.headers);
+  if (credentials.scheme !== "bearer" || credentials.token === undefined) {
+    const missing = credentials.scheme === "none";
+    return armError(
+      401,
+      missing ? "AuthenticationFailed" : "InvalidAuthenticationToken",
+      missing
+        ? "Authentication failed. The 'Authorization' header is missing."
+        : "The access token is invalid.",
+      {
+        "WWW-Authenticate": `Bearer authorization_uri="https://login.windows.net/${tenantId}", error="invalid_token", error_description="${missing ? "The authentication failed because of missing 'Authorization' header." : "The access token is invalid."}"`,
+      },
+    );
+  }
+  return {
+    status: 200,
+    body: {
+      id: `/subscriptions/${id.toLowerCase()}`,
+      subscriptionId: id.toLowerCase(),
+      tenantId,
+      displayName: `${world.organization} billing`,
+      state: "Enabled",
+      authorizationSource: "RoleBased",
+    },
+  };
+}
+
+/**
  * The Organization service takes a one-operation JSON patch document (DOMAIN §2):
  * `[{"from":"","op":2,"path":"/Owner","value":"<guid>"}]`. `op` is the numeric
  * `Microsoft.VisualStudio.Services.WebApi.Patch.Operation` (2 = Replace), as the portal sends it, or
@@ -1199,6 +1328,28 @@ function checkFaultRule(rule: FaultRule): FaultRule {
       throw new Error(`fault rule: ${key} must be a finite number >= 0 (got ${String(value)})`);
     }
   }
+  if (rule.text !== undefined && typeof rule.text !== "string") {
+    throw new Error("fault rule: text must be a string");
+  }
+  if (rule.text !== undefined && rule.body !== undefined) {
+    throw new Error("fault rule: give body (JSON) or text (raw), not both");
+  }
+  if (
+    rule.contentType !== undefined &&
+    (typeof rule.contentType !== "string" || rule.contentType.trim() === "")
+  ) {
+    throw new Error("fault rule: contentType must be a non-empty string");
+  }
+  if (rule.contentType !== undefined && rule.text === undefined) {
+    throw new Error("fault rule: contentType only applies to a text body");
+  }
+  if (
+    rule.headers !== undefined &&
+    (asObject(rule.headers) === undefined ||
+      Object.values(rule.headers).some((v) => typeof v !== "string"))
+  ) {
+    throw new Error("fault rule: headers must be an object of header name -> string value");
+  }
   const times = rule.times ?? 1;
   if (
     typeof times !== "number" ||
@@ -1226,6 +1377,9 @@ function faultRuleFromJson(raw: unknown): FaultRule {
     "retryAfter",
     "delayMs",
     "body",
+    "text",
+    "contentType",
+    "headers",
     "times",
   ];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
@@ -1259,12 +1413,16 @@ function faultRuleFromJson(raw: unknown): FaultRule {
     retryAfter: o.retryAfter as number | undefined,
     delayMs: o.delayMs as number | undefined,
     body: o.body,
+    text: o.text as string | undefined,
+    contentType: o.contentType as string | undefined,
+    headers: o.headers as Record<string, string> | undefined,
     times: times as number | undefined,
   });
 }
 
 function faultRuleToJson(fault: ActiveFault): Record<string, unknown> {
-  const { method, path, status, retryAfter, delayMs, body } = fault.rule;
+  const { method, path, status, retryAfter, delayMs, body, text, contentType, headers } =
+    fault.rule;
   return {
     method,
     ...(path instanceof RegExp ? { pathRegex: path.source, flags: path.flags } : { path }),
@@ -1272,6 +1430,9 @@ function faultRuleToJson(fault: ActiveFault): Record<string, unknown> {
     retryAfter,
     delayMs,
     body,
+    text,
+    contentType,
+    headers,
     remaining: fault.remaining === Infinity ? "Infinity" : fault.remaining,
   };
 }
@@ -1311,7 +1472,7 @@ function rateLimitHeaders(retryAfter: number): Headers {
 }
 
 function faultReply(rule: FaultRule): Reply | undefined {
-  if (rule.status === undefined && rule.body === undefined) {
+  if (rule.status === undefined && rule.body === undefined && rule.text === undefined) {
     return undefined;
   }
   const status = rule.status ?? 200;
@@ -1320,6 +1481,10 @@ function faultReply(rule: FaultRule): Reply | undefined {
     headers = rateLimitHeaders(rule.retryAfter ?? 1);
   } else if (rule.retryAfter !== undefined) {
     headers["Retry-After"] = String(rule.retryAfter);
+  }
+  headers = { ...headers, ...rule.headers };
+  if (rule.text !== undefined) {
+    return { status, text: rule.text, contentType: rule.contentType ?? TEXT_CONTENT_TYPE, headers };
   }
   if (rule.body !== undefined) {
     return { status, body: rule.body, headers };
@@ -1461,9 +1626,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 function send(res: ServerResponse, reply: Reply): void {
   const headers: Headers = { ...reply.headers };
   let payload: Buffer | undefined;
-  if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
-    payload = Buffer.from(JSON.stringify(reply.body), "utf8");
-    headers["Content-Type"] = JSON_CONTENT_TYPE;
+  if (reply.status !== 204 && reply.status !== 304) {
+    if (reply.text !== undefined) {
+      payload = Buffer.from(reply.text, "utf8");
+      headers["Content-Type"] = reply.contentType ?? TEXT_CONTENT_TYPE;
+    } else if (reply.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(reply.body), "utf8");
+      headers["Content-Type"] = JSON_CONTENT_TYPE;
+    }
   }
   headers["Content-Length"] = String(payload?.length ?? 0);
   res.writeHead(reply.status, headers);
@@ -2007,6 +2177,18 @@ function buildRoutes(state: State): Route[] {
     ),
     route("PATCH", "/{org}/_apis/Organization/Organizations/Me", true, {}, (ctx) =>
       connectTenant(state, ctx),
+    ),
+
+    // Billing setup (azdevopscommerce.dev.azure.com, undocumented; docs/billing.md). Addressed by
+    // the organization's GUID, hence a parameter other than {org}.
+    route("GET", "/{organizationId}/_apis/AzComm/BillingSetup", true, {}, (ctx) =>
+      billingSetup(view(), ctx.params.organizationId),
+    ),
+
+    // Azure Resource Manager (management.azure.com), Subscriptions - Get: its own error shape and
+    // its own api-versions, so no Azure DevOps version check.
+    route("GET", "/subscriptions/{subscriptionId}", false, null, (ctx) =>
+      armSubscription(state.world, ctx),
     ),
 
     // Who am I (DOMAIN §2): app.vssps.visualstudio.com, no organization in the path.

@@ -64,6 +64,18 @@ export interface TenantUser {
 /** Graph's `externalUserState` values the emulator models. */
 export type ExternalUserState = "PendingAcceptance" | "Accepted";
 
+/**
+ * The Azure subscription that bills the organization (docs/billing.md): what the commerce
+ * endpoint's billing setup names, and the directory Azure Resource Manager's challenge names.
+ */
+export interface WorldBilling {
+  subscriptionId: string;
+  /** The Entra tenant (directory) the subscription trusts; any tenant, not only `tenant.id`. */
+  subscriptionTenantId: string;
+  /** `subscriptionStatus` of the billing setup; default "active". */
+  status?: string;
+}
+
 export interface World {
   organization: string;
   /** principalName of an organization user. */
@@ -82,6 +94,8 @@ export interface World {
    * Each must be an organization user. Only PCAs may change the owner (DOMAIN §1.4, §1.5).
    */
   administrators?: string[];
+  /** What bills the organization; absent or null: billing is not set up (the free tier). */
+  billing?: WorldBilling | null;
 }
 
 export interface NormalizedUser extends WorldUser {
@@ -880,6 +894,7 @@ export function validateWorld(raw: unknown): World {
     "caller",
     "tokens",
     "administrators",
+    "billing",
   ]);
   // Organization names: letters, digits and hyphens, not starting or ending with a hyphen.
   const organization = requiredString(
@@ -1016,5 +1031,27 @@ export function validateWorld(raw: unknown): World {
     unique(administrators, (i) => `administrators[${i}]`, "administrators");
     world.administrators = administrators;
   }
+  if (o.billing === null) {
+    world.billing = null;
+  } else if (o.billing !== undefined) {
+    world.billing = validateBilling(o.billing, "billing");
+  }
   return world;
+}
+
+function validateBilling(value: unknown, path: string): WorldBilling {
+  const o = object(value, path, ["subscriptionId", "subscriptionTenantId", "status"]);
+  const billing: WorldBilling = {
+    subscriptionId: requiredString(o, "subscriptionId", path, GUID, "a subscription GUID"),
+    subscriptionTenantId: requiredString(
+      o,
+      "subscriptionTenantId",
+      path,
+      GUID,
+      "the GUID of the tenant the subscription trusts",
+    ),
+  };
+  const status = optionalString(o, "status", path);
+  if (status !== undefined) billing.status = status;
+  return billing;
 }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../../config/load";
 import { DevOpsClient } from "../../devops/client";
 import { BASE_URL_ENV } from "../../devops/hosts";
-import { ProgramOutputs, migrationProgram } from "../../program";
+import { ProgramOptions, ProgramOutputs, migrationProgram } from "../../program";
 import type { Emulator } from "../emulator/server";
 import type { World } from "../emulator/world";
 import { WorldMocks, unwrap } from "./worldMocks";
@@ -55,6 +55,7 @@ export async function runProgram(
   mocks: WorldMocks,
   config: Record<string, string>,
   preview = false,
+  options: Pick<ProgramOptions, "entraCredential"> = {},
 ): Promise<Run> {
   await pulumi.runtime.setMocks(mocks, "devops-entra-connect", "dev", preview, "organization");
   pulumi.runtime.setAllConfig(config, [
@@ -68,6 +69,7 @@ export async function runProgram(
     onClient: (c) => (client = c),
     today: "2026-11-26",
     verify: { attempts: 2, intervalMs: 10 },
+    ...options,
   });
   const invitedGuests = await unwrap(outputs.invitedGuests);
   // Registrations of dynamic resources wait for their provider's serialization: let every

@@ -1,0 +1,6 @@
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a GUID in its 8-4-4-4-12 form, any case: tenant, subscription and organization ids. */
+export function isGuid(value: unknown): value is string {
+  return typeof value === "string" && GUID.test(value);
+}
