@@ -2185,6 +2185,30 @@ describe("Azure DevOps emulator", () => {
       assert.match(((await refused.json()) as Json).message as string, /text must be a string/);
     });
 
+    it("creates a personal access token: it authenticates as that person from then on", async () => {
+      const profile = (token: string): Promise<Response> =>
+        fetch(`${emu.url}/_apis/profile/profiles/me?api-version=7.1`, {
+          headers: { Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}` },
+        });
+      emu.world = { ...fixture, tokens: { "owner-pat": fixture.owner } };
+      assert.equal((await profile("new-pat")).status, 401, "unknown before it is created");
+      const created = await control("POST", "tokens", {
+        token: "new-pat",
+        principalName: "fabrikam-migration@outlook.com",
+      });
+      assert.equal(created.status, 201);
+      assert.ok(!JSON.stringify(await created.json()).includes("new-pat"), "never echoed");
+      const me = (await (await profile("new-pat")).json()) as Json;
+      assert.equal(me.emailAddress, "fabrikam-migration@outlook.com");
+      const clash = await control("POST", "tokens", {
+        token: "new-pat",
+        principalName: "someone@else.com",
+      });
+      assert.equal(clash.status, 409);
+      const bad = await control("POST", "tokens", { token: "", principalName: "x@y.z" });
+      assert.equal(bad.status, 400);
+    });
+
     it("reports and clears recorded requests, without recording itself", async () => {
       await get("/fabrikam/_apis/projects?api-version=7.1&$top=1");
       await get("/fabrikam/_apis/projects", { auth: false });

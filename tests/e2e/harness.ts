@@ -211,6 +211,8 @@ export interface ScenarioOptions {
    * removed by `cleanup()`.
    */
   readonly root?: string;
+  /** The stack's name; default `dec-e2e-<name>`. */
+  readonly stackName?: string;
 }
 
 export interface Scenario {
@@ -290,6 +292,26 @@ function leavesOf(
 }
 
 /**
+ * The `pulumi config set` commands an operator would type for `values` (bare keys; objects and
+ * lists leaf by leaf with `--path`), for the demo to show what it sets. Empty lists and objects
+ * come out whole, as `pulumi config set` cannot set them by path.
+ */
+export function configCommands(values: Readonly<Record<string, unknown>>): string[] {
+  const quote = (v: string): string =>
+    /^[\w@.:/+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
+  return Object.entries(values).flatMap(([key, value]) => {
+    if (value === null || typeof value !== "object" || Object.keys(value).length === 0) {
+      const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+      return [`pulumi config set ${key} ${quote(text)}`];
+    }
+    return leavesOf(key, value).map(
+      (leaf) =>
+        `pulumi config set --path ${quote(pathOf(key, leaf.segments))} ${quote(leaf.value)}`,
+    );
+  });
+}
+
+/**
  * How to store `values`: whole values in one `config set-all --json`, except objects that hold a
  * secret, which go leaf by leaf with `--path` as the runbook sets them. (The CLI's `--json` form
  * cannot store a secret object: v3.274.1 fails with "invalid character 'v' looking for beginning
@@ -356,6 +378,15 @@ export function projectFolder(src: string, dest: string): void {
   if (!existsSync(modules)) symlinkSync(path.join(REPO, "node_modules"), modules, "dir");
 }
 
+/** Writes a world for a post-mortem, without its tokens (they are credentials, even in a test). */
+function writeWorld(file: string, world: World): void {
+  const { tokens, ...rest } = world;
+  const kept = tokens
+    ? { $comment: `${Object.keys(tokens).length} token(s) left out`, ...rest }
+    : rest;
+  writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`);
+}
+
 /** A fresh scenario directory: `root`, `<E2E_KEEP_DIR>/<name>` (emptied first) or a new temp dir. */
 function scenarioRoot(name: string, given?: string): { root: string; keep: boolean } {
   const keepDir = process.env.E2E_KEEP_DIR?.trim();
@@ -388,14 +419,14 @@ export async function newScenario(
     work: path.join(root, "project"),
   };
   for (const d of [dirs.backend, dirs.home, dirs.work]) mkdirSync(d, { recursive: true });
-  writeFileSync(path.join(root, "world.json"), `${JSON.stringify(world, null, 2)}\n`);
+  writeWorld(path.join(root, "world.json"), world);
   projectFolder(options.project ?? REPO, dirs.work);
   const kit = await cliKitDir();
 
   const emulator = await startEmulator({ world: structuredClone(world) });
   let log = "";
   const timings: { operation: string; ms: number }[] = [];
-  const stackName = `dec-e2e-${name}`;
+  const stackName = options.stackName ?? `dec-e2e-${name}`;
   try {
     const envVars: Record<string, string> = {
       // The stand-ins first (ambient plugins), then the CLI kit (the language host and the
@@ -559,10 +590,7 @@ export async function newScenario(
       async cleanup() {
         await emulator.close();
         if (keep) {
-          writeFileSync(
-            path.join(root, "world-final.json"),
-            `${JSON.stringify(emulator.world, null, 2)}\n`,
-          );
+          writeWorld(path.join(root, "world-final.json"), emulator.world);
           const summary = timings.map((t) => `${t.operation}: ${t.ms} ms`).join("\n");
           writeFileSync(path.join(root, "logs.txt"), `${log}\n===== timings =====\n${summary}\n`);
         } else {

@@ -141,6 +141,11 @@ export interface Emulator {
   addTenantUser(user: TenantUser): TenantUser;
   /** Removes the tenant user with that UPN, else that mail. Throws when none. Returns it. */
   removeTenantUser(upnOrMail: string): TenantUser;
+  /**
+   * A person creates a personal access token: from now on `token` authenticates as `principalName`
+   * (an entry of `world.tokens`, created when absent). Returns the principal.
+   */
+  addToken(token: string, principalName: string): string;
   close(): Promise<void>;
 }
 
@@ -1580,6 +1585,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     redeem: (address: string): TenantUser => redeem(state, address),
     addTenantUser: (user: TenantUser): TenantUser => addTenantUser(state, user),
     removeTenantUser: (upnOrMail: string): TenantUser => removeTenantUser(state, upnOrMail),
+    addToken: (token: string, principalName: string): string =>
+      addToken(state, token, principalName),
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve, reject) => {
         for (const pending of state.pendingDelays) {
@@ -1889,8 +1896,27 @@ function removeTenantUser(state: State, upnOrMail: unknown): TenantUser {
 }
 
 /**
+ * A personal access token created by a person: it authenticates as that principal from now on. The
+ * principal need not be an organization user yet (a Microsoft account exists before it is added).
+ */
+function addToken(state: State, token: unknown, principalName: unknown): string {
+  const value = nonEmpty(token, "addToken: token");
+  const principal = nonEmpty(principalName, "addToken: principalName");
+  if (!/^[^@\s]+@[^@\s]+$/.test(principal)) {
+    throw new EditError(400, `addToken: principalName must be an address like name@domain`);
+  }
+  const tokens = (state.world.tokens ??= {});
+  if (Object.prototype.hasOwnProperty.call(tokens, value) && tokens[value] !== principal) {
+    throw new EditError(409, "addToken: that token already authenticates someone else");
+  }
+  tokens[value] = principal;
+  return principal;
+}
+
+/**
  * `/_emulator/*`: faults, requests, mutations, world; `POST signin {"principalName"}`,
- * `POST redeem {"address"}`, `POST tenant/users <TenantUser>`, `DELETE tenant/users/{upnOrMail}`.
+ * `POST redeem {"address"}`, `POST tenant/users <TenantUser>`, `DELETE tenant/users/{upnOrMail}`,
+ * `POST tokens {"token", "principalName"}`.
  * Errors answer `{"message"}` with 400 (bad input), 404 (unknown user) or 409 (conflict).
  */
 function control(
@@ -1949,6 +1975,10 @@ function control(
         return { status: 200, body: redeem(state, field("address")) };
       case "POST tenant/users":
         return { status: 201, body: addTenantUser(state, json()) };
+      case "POST tokens":
+        addToken(state, field("token"), field("principalName"));
+        // The token is not echoed: the answer names only whom it authenticates.
+        return { status: 201, body: { principalName: field("principalName") } };
       default:
         return fail(404, `no control endpoint ${method} /_emulator/${segments.join("/")}`);
     }
