@@ -17,7 +17,7 @@ export interface DevOpsCredential {
   authorizationHeader(): Promise<string>;
 }
 
-/** Personal access tokens go in Basic auth with an empty user name (DOMAIN §2 "Auth"). */
+/** Personal access tokens go in Basic auth with an empty user name (docs/azure-devops-apis.md#authentication). */
 function patCredential(pat: string, source: DevOpsCredential["source"]): DevOpsCredential {
   const header = `Basic ${Buffer.from(`:${pat}`).toString("base64")}`;
   return { source, authorizationHeader: async () => header };
@@ -39,7 +39,7 @@ export function entraCredential(credential?: TokenCredential): DevOpsCredential 
       } catch (err) {
         throw new Error(
           `No Azure DevOps credential: devopsToken is not set, ${PAT_ENV} is empty, and no Entra token could be had ` +
-            `(${(err as Error).message.split("\n")[0]}). Run \`az login\`, set ${PAT_ENV}, or \`pulumi config set --secret devopsToken <PAT>\`.`,
+            `(${(err as Error).message.split("\n")[0]}). Run \`az login\`, or set ${PAT_ENV} (a PAT, kept out of the state and of the command line).`,
         );
       }
       if (!token) {

@@ -37,7 +37,10 @@ describe("Azure DevOps client against the emulator", () => {
   afterEach(() => emulator.close());
 
   it("lists every user across pages, once each", async () => {
-    const users = await client().listUsers();
+    const listing = await client().listUsers();
+    assert.deepEqual(listing.problems, [], "a complete listing");
+    assert.equal(listing.totalCount, fixture().users.length);
+    const users = listing.users;
     const world = fixture();
     assert.equal(users.length, world.users.length);
     assert.deepEqual(
@@ -70,9 +73,9 @@ describe("Azure DevOps client against the emulator", () => {
     assert.equal((await c.getOrganization()).tenantId, "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
 
     const projects = await c.listProjects();
-    assert.deepEqual(projects.map((p) => [p.name, p.sourceControlType]).sort(), [
-      ["legacy", "Tfvc"],
-      ["web", "Git"],
+    assert.deepEqual(projects.map((p) => [p.name, p.versionControl]).sort(), [
+      ["legacy", "tfvc"],
+      ["web", "git"],
     ]);
     const me = await c.whoAmI();
     assert.equal(me.emailAddress, "jamalhartnett@fabrikam.com");
@@ -88,24 +91,21 @@ describe("Azure DevOps client against the emulator", () => {
     assert.equal(projects.length, 205);
     assert.equal(new Set(projects.map((p) => p.id)).size, 205);
     assert.deepEqual(
-      projects.filter((p) => p.sourceControlType === "Tfvc").map((p) => p.name),
+      projects.filter((p) => p.versionControl === "tfvc").map((p) => p.name),
       ["p204"],
     );
-    // Microsoft's client discovers routes once per client, not once per call.
-    const discovery = emulator.requests.filter(
-      (r) => r.method === "OPTIONS" || r.path.endsWith("/resourceAreas"),
-    );
+    // No route discovery: the calls go straight to their documented paths.
     assert.equal(
-      discovery.length,
-      3,
-      JSON.stringify(discovery.map((r) => `${r.method} ${r.path}`)),
+      emulator.requests.filter((r) => r.method === "OPTIONS" || r.path.endsWith("/resourceAreas"))
+        .length,
+      0,
     );
   });
 
   it("waits as long as Retry-After says on 429, then succeeds", async () => {
     emulator.injectFault({ path: "/_apis/userentitlements", status: 429, retryAfter: 1, times: 1 });
     const started = Date.now();
-    const users = await client().listUsers();
+    const { users } = await client().listUsers();
     assert.equal(users.length, fixture().users.length);
     assert.ok(Date.now() - started >= 950, "waited for Retry-After");
     assert.equal(emulator.requests.filter((r) => r.status === 429).length, 1);
@@ -135,7 +135,7 @@ describe("Azure DevOps client against the emulator", () => {
     );
   });
 
-  it("retries a 503 from Microsoft's client too (projects), then succeeds", async () => {
+  it("retries a 503 on the projects calls too, then succeeds", async () => {
     emulator.injectFault({ path: "/_apis/projects", status: 503, times: 2 });
     const projects = await client().listProjects();
     assert.equal(projects.length, 2);
@@ -190,7 +190,169 @@ describe("Azure DevOps client against the emulator", () => {
 
   it("answers slowly without failing", async () => {
     emulator.injectFault({ path: "/_apis/userentitlements", delayMs: 300, times: 1 });
-    assert.equal((await client().listUsers()).length, fixture().users.length);
+    assert.equal((await client().listUsers()).users.length, fixture().users.length);
+  });
+
+  describe("fails closed on answers that are not the API's own", () => {
+    const SIGN_IN =
+      "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>";
+    const calls: [string, (c: DevOpsClient) => Promise<unknown>, string][] = [
+      ["list users", (c) => c.listUsers(), "/_apis/userentitlements"],
+      ["list projects", (c) => c.listProjects(), "/_apis/projects"],
+      ["who am I", (c) => c.whoAmI(), "/_apis/profile/profiles/me"],
+      ["read organization", (c) => c.getOrganization(), "/Organization/Collections/Me"],
+    ];
+    for (const [what, call, path] of calls) {
+      for (const status of [200, 203]) {
+        it(`${what}: an HTML sign-in page with HTTP ${status} is an error naming the call`, async () => {
+          emulator.injectFault({ path, status, text: SIGN_IN, contentType: "text/html" });
+          await assert.rejects(call(client()), (err: unknown) => {
+            assert.ok(isDevOpsApiError(err), String(err));
+            assert.equal(err.status, status);
+            assert.match(
+              err.message,
+              status === 203 ? /203 Non-Authoritative/ : /not JSON \(text\/html, an HTML page/,
+            );
+            return true;
+          });
+        });
+      }
+      it(`${what}: a redirect is refused, not followed, and no credential leaves`, async () => {
+        emulator.injectFault({
+          path,
+          status: 302,
+          headers: { Location: "https://login.example.com/sign-in" },
+        });
+        await assert.rejects(
+          call(client()),
+          /redirected the request to login\.example\.com instead of answering; the redirect is not followed/,
+        );
+      });
+    }
+
+    it("an empty body on the project list is an error, not 'no projects'", async () => {
+      emulator.injectFault({ path: "/_apis/projects", status: 200, text: "", times: 1 });
+      await assert.rejects(
+        client().listProjects(),
+        /list projects \(skip 0\).*the answer is not a JSON object/,
+      );
+    });
+
+    it("a project list whose count disagrees with its items is an error", async () => {
+      emulator.injectFault({ path: "/_apis/projects", body: { count: 3, value: [] } });
+      await assert.rejects(client().listProjects(), /the answer says count 3 but lists 0/);
+    });
+
+    it("a project without a version control capability is 'unknown', one with TFVC enabled next to Git is 'tfvc'", async () => {
+      const web = normalizeWorld(fixture()).projects.find((p) => p.name === "web")!;
+      emulator.injectFault({
+        path: `/_apis/projects/${web.id}`,
+        body: { id: web.id, name: "web" },
+        times: 1,
+      });
+      assert.deepEqual(
+        (await client({ concurrency: 1 }).listProjects()).map((p) => [p.name, p.versionControl]),
+        [
+          ["web", "unknown"],
+          ["legacy", "tfvc"],
+        ],
+      );
+      emulator.injectFault({
+        path: `/_apis/projects/${web.id}`,
+        body: {
+          id: web.id,
+          name: "web",
+          capabilities: {
+            versioncontrol: { sourceControlType: "Git", gitEnabled: "True", tfvcEnabled: "True" },
+          },
+        },
+        times: 1,
+      });
+      assert.equal(
+        (await client().listProjects()).find((p) => p.name === "web")?.versionControl,
+        "tfvc",
+      );
+    });
+
+    it("reports an empty listing, a total that disagrees, a repeated token and the page limit as problems", async () => {
+      emulator.injectFault({ path: "/_apis/userentitlements", body: { items: [], totalCount: 0 } });
+      assert.match(
+        (await client().listUsers()).problems.join("\n"),
+        /returned no users, yet an organization always has its owner/,
+      );
+
+      emulator.injectFault({
+        path: "/_apis/userentitlements",
+        body: { items: [], continuationToken: null, totalCount: 12 },
+      });
+      assert.match(
+        (await client().listUsers()).problems.join("\n"),
+        /announced 12 users but listed 0/,
+      );
+
+      emulator.injectFault({
+        path: "/_apis/userentitlements",
+        body: { items: [], continuationToken: "again" },
+        times: 2,
+      });
+      assert.match(
+        (await client().listUsers()).problems.join("\n"),
+        /repeated a continuation token on page 2; listing stopped/,
+      );
+
+      const capped = await client({ maxUserPages: 2 }).listUsers();
+      assert.equal(capped.users.length, 4);
+      assert.match(
+        capped.problems.join("\n"),
+        /stopped at the limit of 2 pages with more announced/,
+      );
+    });
+
+    it("reads Microsoft's 'never signed in' dates, year 1 at any hour, as never", async () => {
+      for (const never of ["0001-01-01T00:00:00Z", "0001-01-01T08:00:00Z"]) {
+        const id = defaultUserId("partner@othercompany.com");
+        emulator.injectFault({
+          path: `/_apis/userentitlements/${id}`,
+          body: {
+            id,
+            user: { principalName: "partner@othercompany.com", origin: "msa" },
+            lastAccessedDate: never,
+          },
+        });
+        assert.equal((await client().getUser(id))?.lastAccessedDate, undefined, never);
+      }
+    });
+
+    it("slows down when a successful answer carries Retry-After", async () => {
+      emulator.injectFault({ path: "/Organization/Collections/Me", delayMs: 0, times: 1 });
+      emulator.injectFault({
+        path: "/_apis/profile/profiles/me",
+        body: { id: "me", emailAddress: "jamalhartnett@fabrikam.com" },
+        headers: { "Retry-After": "1" },
+      });
+      const c = client();
+      await c.whoAmI();
+      const started = Date.now();
+      await c.getOrganization();
+      assert.ok(Date.now() - started >= 900, "the next request waited");
+      assert.ok(progress.some((m) => /asked to slow down: next request in 1\.0 s/.test(m)));
+    });
+
+    it("asks the tenant header anonymously, and reads it from a 401 too", async () => {
+      emulator.injectFault({
+        method: "HEAD",
+        path: "/fabrikam",
+        status: 401,
+        headers: { "X-VSS-ResourceTenant": "6F1C2A3B-4D5E-4F60-8A7B-9C0D1E2F3A4B" },
+      });
+      assert.equal(await client().getResourceTenant(), "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
+      emulator.injectFault({ method: "HEAD", path: "/fabrikam", status: 401 });
+      assert.equal(await client().getResourceTenant(), undefined, "absent header");
+      assert.deepEqual(
+        emulator.requests.map((r) => r.auth),
+        ["none", "none"],
+      );
+    });
   });
 
   describe("credentials", () => {
@@ -219,7 +381,7 @@ describe("Azure DevOps client against the emulator", () => {
       };
       const credential = resolveDevOpsCredential({ env: {}, entra });
       assert.equal(credential.source, "Entra (DefaultAzureCredential)");
-      const users = await client({ credential }).listUsers();
+      const { users } = await client({ credential }).listUsers();
       assert.equal(users.length, fixture().users.length);
       assert.deepEqual([...new Set(scopes)], ["499b84ac-1321-427f-aa17-267ca6975798/.default"]);
       assert.ok(emulator.requests.every((r) => r.auth === "bearer"));
@@ -233,7 +395,7 @@ describe("Azure DevOps client against the emulator", () => {
       };
       await assert.rejects(
         resolveDevOpsCredential({ env: {}, entra }).authorizationHeader(),
-        /No Azure DevOps credential: .*Run `az login`, set AZDO_PERSONAL_ACCESS_TOKEN, or `pulumi config set --secret devopsToken <PAT>`/,
+        /No Azure DevOps credential: .*Run `az login`, or set AZDO_PERSONAL_ACCESS_TOKEN/,
       );
     });
   });
