@@ -20,7 +20,8 @@ const OBJECT_KEYS = [
 
 /**
  * Reads every key of the namespace once and validates them together, so that one run reports all
- * problems. This is the only place that reads configuration (STYLE habit 4).
+ * problems. The providers read the tokens again from the config the engine hands them
+ * (`providers/credentials.ts`); everything else gets its settings from here.
  */
 export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedConfig {
   const problems: string[] = [];
@@ -44,7 +45,7 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
   if (cfg.get("devopsToken") !== undefined && !isSecretConfig(`${CONFIG_NAMESPACE}:devopsToken`)) {
     // A plaintext token sits in Pulumi.<stack>.yaml, which is usually committed.
     problems.push(
-      `${CONFIG_NAMESPACE}:devopsToken is stored in plaintext; re-set it with \`pulumi config set --secret devopsToken\` (and revoke the exposed token)`,
+      `${CONFIG_NAMESPACE}:devopsToken is stored in plaintext: revoke that token, remove the key (\`pulumi config rm devopsToken\`) and pass the new one as AZDO_PERSONAL_ACCESS_TOKEN (or sign in with \`az login\`)`,
     );
   }
 
@@ -52,7 +53,7 @@ export function loadConfig(cfg = new pulumi.Config(CONFIG_NAMESPACE)): LoadedCon
     ?.devopsToken;
   if (temporaryOwnerToken !== undefined && !isSecretConfig(`${CONFIG_NAMESPACE}:temporaryOwner`)) {
     problems.push(
-      `${CONFIG_NAMESPACE}:temporaryOwner.devopsToken is stored in plaintext; re-set it with \`pulumi config set --secret --path temporaryOwner.devopsToken <PAT>\` (and revoke the exposed token)`,
+      `${CONFIG_NAMESPACE}:temporaryOwner.devopsToken is stored in plaintext: revoke that token, remove the key (\`pulumi config rm --path temporaryOwner.devopsToken\`) and pass the new one as AZDO_TEMPORARY_OWNER_TOKEN`,
     );
   }
 

@@ -89,26 +89,39 @@ const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 
 /**
  * Accepts `fabrikam`, `https://dev.azure.com/fabrikam[/]` and the legacy
- * `https://fabrikam.visualstudio.com[/]`; returns the name, or undefined when it is none of them.
+ * `https://fabrikam.visualstudio.com[/]`; returns the name in lower case, the one form the program
+ * uses for the organization (Azure DevOps treats organization names case-insensitively, so
+ * `Fabrikam` and `fabrikam` are one organization and must not name two sets of resources).
+ * Undefined when it is none of them, or when the URL carries credentials.
  */
 export function parseOrganization(value: string): string | undefined {
   const trimmed = value.trim();
-  if (ORG_NAME.test(trimmed)) return trimmed;
+  if (ORG_NAME.test(trimmed)) return trimmed.toLowerCase();
   let url: URL;
   try {
     url = new URL(trimmed);
   } catch {
     return undefined;
   }
-  if (url.protocol !== "https:") return undefined;
+  if (url.protocol !== "https:" || url.username !== "" || url.password !== "") return undefined;
   const host = url.hostname.toLowerCase();
   const segments = url.pathname.split("/").filter((s) => s !== "");
   if (host === "dev.azure.com" && segments.length === 1 && ORG_NAME.test(segments[0])) {
-    return segments[0];
+    return segments[0].toLowerCase();
   }
   const legacy = /^([a-z0-9-]+)\.visualstudio\.com$/.exec(host);
   if (legacy && segments.length === 0 && ORG_NAME.test(legacy[1])) return legacy[1];
   return undefined;
+}
+
+/** True when the value is a URL with a user name or password in it: a credential in the config. */
+function carriesCredentials(value: string): boolean {
+  try {
+    const url = new URL(value.trim());
+    return url.username !== "" || url.password !== "";
+  } catch {
+    return false;
+  }
 }
 
 const identityList = (name: string) =>
@@ -122,7 +135,8 @@ const identityList = (name: string) =>
           ctx.addIssue({
             code: "custom",
             path: [i],
-            message: `${key(name)}[${i}] "${item}" is not an email or principal name; use the address shown on the organization's Users page`,
+            // The value is not echoed: a token pasted in the wrong key must not reach a log.
+            message: `${key(name)}[${i}] is not an email or principal name; use the address shown on the organization's Users page`,
           });
         }
       });
@@ -220,9 +234,14 @@ const schema = z.object({
 });
 
 function organizationProblems(value: string): string[] {
+  if (carriesCredentials(value)) {
+    return [
+      `${key("organization")} is a URL with credentials in it; set the name or https://dev.azure.com/<name> only, pass the token as AZDO_PERSONAL_ACCESS_TOKEN, and revoke the exposed token`,
+    ];
+  }
   return parseOrganization(value) === undefined
     ? [
-        `${key("organization")} "${value}" is not an organization name or URL; use the name (fabrikam), https://dev.azure.com/fabrikam or https://fabrikam.visualstudio.com`,
+        `${key("organization")} is not an organization name or URL; use the name (fabrikam), https://dev.azure.com/fabrikam or https://fabrikam.visualstudio.com`,
       ]
     : [];
 }
@@ -231,9 +250,53 @@ function tenantProblems(value: string): string[] {
   const tenantId = value.trim().toLowerCase();
   return !GUID.test(tenantId) || tenantId === ZERO_GUID
     ? [
-        `${key("tenantId")} "${value}" is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
+        `${key("tenantId")} is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
       ]
     : [];
+}
+
+/**
+ * The identity changes as one map from a principal name to its new identity, or the problems that
+ * make them unsafe: an entry that is not two addresses, a self-mapping, a duplicate key, two users
+ * sent to one identity (the service would take it from the first to give it to the second), and a
+ * chain or cycle (`a → b` while `b` changes too: which one holds `b` depends on the order).
+ * Entries are named by their position, never by value.
+ */
+function identityChangeProblems(
+  entries: Readonly<Record<string, string>>,
+  problems: string[],
+): Map<string, string> {
+  const changes = new Map<string, string>();
+  const targets = new Map<string, string>();
+  Object.entries(entries).forEach(([from, to], i) => {
+    const entry = `${key("identityChanges")} entry ${i + 1}`;
+    if (!looksLikeIdentity(from) || !looksLikeIdentity(to)) {
+      problems.push(`${entry} must map one email to another; fix the entry`);
+      return;
+    }
+    const f = normalizeIdentity(from);
+    const t = normalizeIdentity(to);
+    if (f === t) {
+      problems.push(`${entry} maps ${f} to itself; remove it (the same identity needs no change)`);
+    } else if (changes.has(f)) {
+      problems.push(`${entry} lists ${f} a second time (case-insensitive); keep one`);
+    } else if (targets.has(t)) {
+      problems.push(
+        `${entry} sends ${f} to ${t}, which ${targets.get(t)} already gets; one identity can back one user`,
+      );
+    } else {
+      changes.set(f, t);
+      targets.set(t, f);
+    }
+  });
+  for (const [from, to] of changes) {
+    if (changes.has(to)) {
+      problems.push(
+        `${key("identityChanges")} chains ${from} → ${to} → ${changes.get(to)}: ${to} both changes and is taken; map each user straight to a free identity`,
+      );
+    }
+  }
+  return changes;
 }
 
 /** Validates raw values into a {@link MigrationConfig}, or throws a {@link ConfigError} listing every problem. */
@@ -261,26 +324,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     );
   }
 
-  const identityChanges = new Map<string, string>();
-  for (const [from, to] of Object.entries(v.identityChanges)) {
-    if (!looksLikeIdentity(from) || !looksLikeIdentity(to)) {
-      problems.push(
-        `${key("identityChanges")} entry "${from}" → "${to}" must map one email to another; fix the entry`,
-      );
-      continue;
-    }
-    const f = normalizeIdentity(from);
-    const t = normalizeIdentity(to);
-    if (f === t) {
-      problems.push(
-        `${key("identityChanges")} maps "${from}" to itself; remove the entry (same identity needs no change)`,
-      );
-    } else if (identityChanges.has(f)) {
-      problems.push(`${key("identityChanges")} lists "${from}" twice (case-insensitive); keep one`);
-    } else {
-      identityChanges.set(f, t);
-    }
-  }
+  const identityChanges = identityChangeProblems(v.identityChanges, problems);
 
   const excludeUsers = new Set(v.excludeUsers.map(normalizeIdentity));
   const acceptHistoricUsers = new Set(v.acceptHistoricUsers.map(normalizeIdentity));

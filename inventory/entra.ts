@@ -18,7 +18,7 @@ export interface TenantDirectory {
  * Reads the tenant with three invokes whatever the organization's size: the caller's tenant, the
  * domains, and one paged scan of every user (`getUsers({ returnAll: true })`, 999 users per Graph
  * page). Looking users up by address instead (`getUsers({ mails })`) costs one Graph request per
- * address (DOMAIN §2), i.e. 2 × 10,000 requests for a 10,000-user organization, while a scan of a
+ * address (docs/entra.md#reading-the-tenant), i.e. 2 × 10,000 requests for a 10,000-user organization, while a scan of a
  * 50,000-user tenant is about 50. `getUsers` does not return `userType`, so a user is taken as a
  * guest when their UPN has Entra's external form (`…#EXT#@…`); callers that need certainty for one
  * user ask {@link readStanding}.
@@ -40,6 +40,7 @@ export async function readTenantDirectory(): Promise<TenantDirectory> {
       userPrincipalName: u.userPrincipalName,
       ...(u.mail ? { mail: u.mail } : {}),
       kind: isExternalUpn(u.userPrincipalName) ? "guest" : "member",
+      accountEnabled: u.accountEnabled !== false,
     })),
   };
 }

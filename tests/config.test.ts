@@ -35,7 +35,13 @@ describe("stack configuration", () => {
 
   it("accepts the organization as a name, a dev.azure.com URL or a legacy visualstudio.com URL", () => {
     assert.equal(parseOrganization("fabrikam"), "fabrikam");
-    assert.equal(parseOrganization(" https://dev.azure.com/Fabrikam-2/ "), "Fabrikam-2");
+    assert.equal(
+      parseOrganization(" https://dev.azure.com/Fabrikam-2/ "),
+      "fabrikam-2",
+      "one spelling",
+    );
+    assert.equal(parseOrganization("FABRIKAM"), "fabrikam");
+    assert.equal(parseOrganization("https://user:pat@dev.azure.com/fabrikam"), undefined);
     assert.equal(parseOrganization("https://fabrikam.visualstudio.com"), "fabrikam");
     assert.equal(parseOrganization("https://fabrikam.visualstudio.com/"), "fabrikam");
     for (const bad of [
@@ -86,18 +92,18 @@ describe("stack configuration", () => {
     [
       "organization not a name or URL",
       { ...base, organization: "https://example.com/x" },
-      /devops-entra-connect:organization "https:\/\/example.com\/x" is not an organization name or URL/,
+      /devops-entra-connect:organization is not an organization name or URL/,
     ],
     ["tenantId missing", { organization: "fabrikam" }, /devops-entra-connect:tenantId is required/],
     [
       "tenantId a domain",
       { ...base, tenantId: "fabrikam.onmicrosoft.com" },
-      /devops-entra-connect:tenantId "fabrikam.onmicrosoft.com" is not a tenant GUID/,
+      /devops-entra-connect:tenantId is not a tenant GUID/,
     ],
     [
       "tenantId all zeros",
       { ...base, tenantId: "00000000-0000-0000-0000-000000000000" },
-      /tenantId .* is not a tenant GUID/,
+      /tenantId is not a tenant GUID/,
     ],
     [
       "phase unknown",
@@ -147,17 +153,32 @@ describe("stack configuration", () => {
     [
       "identityChanges bad address",
       { ...base, identityChanges: { jamal: "jamal@fabrikam.com" } },
-      /identityChanges entry "jamal" → "jamal@fabrikam.com" must map one email to another/,
+      /identityChanges entry 1 must map one email to another/,
     ],
     [
       "identityChanges to itself",
       { ...base, identityChanges: { "a@b.com": "A@B.com" } },
-      /maps "a@b.com" to itself/,
+      /entry 1 maps a@b\.com to itself/,
     ],
     [
       "identityChanges twice",
       { ...base, identityChanges: { "a@b.com": "x@b.com", "A@b.com": "y@b.com" } },
-      /lists "A@b.com" twice/,
+      /entry 2 lists a@b\.com a second time/,
+    ],
+    [
+      "identityChanges sending two users to one identity",
+      { ...base, identityChanges: { "a@b.com": "x@b.com", "c@b.com": "X@b.com" } },
+      /entry 2 sends c@b\.com to x@b\.com, which a@b\.com already gets; one identity can back one user/,
+    ],
+    [
+      "identityChanges chaining",
+      { ...base, identityChanges: { "a@b.com": "b@b.com", "b@b.com": "c@b.com" } },
+      /chains a@b\.com → b@b\.com → c@b\.com/,
+    ],
+    [
+      "organization URL with credentials",
+      { ...base, organization: "https://user:s3cr3t-pat@dev.azure.com/fabrikam" },
+      /organization is a URL with credentials in it; .*revoke the exposed token/,
     ],
     [
       "excludeUsers not a list",
@@ -167,7 +188,7 @@ describe("stack configuration", () => {
     [
       "acceptHistoricUsers bad entry",
       { ...base, acceptHistoricUsers: ["ok@b.com", "nope"] },
-      /devops-entra-connect:acceptHistoricUsers\[1\] "nope" is not an email/,
+      /devops-entra-connect:acceptHistoricUsers\[1\] is not an email/,
     ],
     [
       "user both excluded and accepted",
@@ -189,6 +210,25 @@ describe("stack configuration", () => {
       );
     });
   }
+
+  it("never echoes a value that could be a secret pasted in the wrong key", () => {
+    const token = "pat-0123456789abcdefghijklmnopqrstuvwxyz";
+    const found = [
+      ...problems({
+        organization: `https://${token}@dev.azure.com/x`,
+        tenantId: token,
+        excludeUsers: [token],
+        acceptHistoricUsers: [token],
+      }),
+      ...problems({
+        organization: "fabrikam",
+        tenantId: TENANT,
+        identityChanges: { [token]: "x@b.com", "a@b.com": token },
+      }),
+    ];
+    assert.equal(found.length, 6, found.join("\n"));
+    for (const p of found) assert.ok(!p.includes(token), p);
+  });
 
   it("reports every problem in one error", () => {
     try {
@@ -213,7 +253,7 @@ describe("stack configuration", () => {
     const found = problems({ organization: "fabrikam", tenantId: "fabrikam.com", phase: "bogus" });
     assert.equal(found.length, 2, found.join("\n"));
     assert.match(found.join("\n"), /phase must be one of/);
-    assert.match(found.join("\n"), /tenantId "fabrikam.com" is not a tenant GUID/);
+    assert.match(found.join("\n"), /tenantId is not a tenant GUID/);
   });
 
   describe("reading the stack", () => {
@@ -254,7 +294,7 @@ describe("stack configuration", () => {
         (err: unknown) =>
           err instanceof ConfigError &&
           err.problems.some((p) =>
-            /devopsToken is stored in plaintext; re-set it with `pulumi config set --secret devopsToken`/.test(
+            /devopsToken is stored in plaintext: revoke that token, remove the key \(`pulumi config rm devopsToken`\) and pass the new one as AZDO_PERSONAL_ACCESS_TOKEN/.test(
               p,
             ),
           ) &&

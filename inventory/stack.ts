@@ -1,0 +1,157 @@
+/**
+ * What this stack holds: the facts its resources recorded when they were created, read from the
+ * stack's own state (the builtin invoke `pulumi:pulumi:readStackResourceOutputs`, which answers the
+ * outputs of every resource in the latest snapshot — a failed update's completed steps included).
+ * Unlike stack outputs, which an update saves only at its end, resource state records each step as
+ * it completes, so a failed or interrupted run leaves the facts the next run needs to converge.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { normalizeIdentity } from "../config/identity";
+import { RESOURCE_TYPES } from "../components/types";
+import type { MappingRecord } from "../plan/types";
+
+/** The temporary owner pairing, as far as this stack created it. */
+export interface TemporaryOwnerRecord {
+  /** The temporary Microsoft account's address (normalized). */
+  readonly msaEmail: string;
+  /** Its organization user id, once this stack added it. */
+  readonly userId?: string;
+  /**
+   * True when this stack's resource added the user (or adopted the one its own lost request
+   * added); false for an adopted user of an older release, which this stack never removes.
+   */
+  readonly addedByThisStack?: boolean;
+  /** The organization's owner when the temporary user was added: who gets ownership back. */
+  readonly ownerBefore?: string;
+  /** The tenant user its invitation created (object id). */
+  readonly tenantUserId?: string;
+}
+
+export interface StackLedger {
+  /** Organization names the resources are about (lower case): more than one is a stack error. */
+  readonly organizations: ReadonlySet<string>;
+  /** The tenant the connection resource connected, when there is one. */
+  readonly connectedTenant?: string;
+  /** Addresses this stack invited as guests (normalized, as the invitation was named). */
+  readonly invited: ReadonlySet<string>;
+  /** Mappings this stack made, by organization user id. */
+  readonly mapped: ReadonlyMap<string, MappingRecord>;
+  readonly temporaryOwner?: TemporaryOwnerRecord;
+  /** The owner change this stack made: to whom, and who owned the organization before. */
+  readonly ownership?: { readonly ownerId: string; readonly previousOwnerId: string };
+}
+
+/** The resources of a snapshot, as the invoke answers them: URN → type and outputs. */
+export type StackResources = Readonly<
+  Record<string, { readonly type?: unknown; readonly outputs?: unknown }>
+>;
+
+/** The invoke's token; the tests' mocks answer it from a recorded state. */
+export const READ_STACK_RESOURCES = "pulumi:pulumi:readStackResourceOutputs";
+
+/** The name a resource was registered with: the URN's last part. */
+function nameOf(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** The component a resource is a child of: the qualified type's parent part, if any. */
+function parentTypeOf(urn: string): string | undefined {
+  const qualified = urn.split("::")[2] ?? "";
+  const parts = qualified.split("$");
+  return parts.length > 1 ? parts[parts.length - 2] : undefined;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+
+/**
+ * Reads the ledger out of a snapshot's resources. Pure. Names carry the facts the program chose
+ * when it declared them (`guests-<address>`, `map-<principal name>`), outputs the facts the
+ * resources recorded.
+ */
+export function ledgerOf(resources: StackResources): StackLedger {
+  const organizations = new Set<string>();
+  const invited = new Set<string>();
+  const mapped = new Map<string, MappingRecord>();
+  let connectedTenant: string | undefined;
+  const temporary: { -readonly [K in keyof TemporaryOwnerRecord]?: TemporaryOwnerRecord[K] } = {};
+  let ownership: StackLedger["ownership"];
+  for (const [urn, resource] of Object.entries(resources)) {
+    const outputs = (resource.outputs ?? {}) as Record<string, unknown>;
+    const organization = text(outputs.organization);
+    if (organization !== undefined) organizations.add(organization.toLowerCase());
+    const type = String(resource.type ?? "");
+    const parent = parentTypeOf(urn);
+    if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.tenantGuests) {
+      const address = nameOf(urn).replace(/^[^-]*-/, "");
+      invited.add(normalizeIdentity(address));
+    } else if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.temporaryOwner) {
+      const address = text(outputs.userEmailAddress);
+      if (address !== undefined) temporary.msaEmail ??= normalizeIdentity(address);
+      const userId = text(outputs.userId);
+      if (userId !== undefined) temporary.tenantUserId = userId.toLowerCase();
+    } else if (
+      type === RESOURCE_TYPES.organizationUser &&
+      parent === RESOURCE_TYPES.temporaryOwner
+    ) {
+      const principal = text(outputs.principalName);
+      if (principal !== undefined) temporary.msaEmail = normalizeIdentity(principal);
+      const userId = text(outputs.userId);
+      if (userId !== undefined) temporary.userId = userId.toLowerCase();
+      if (typeof outputs.addedByThisStack === "boolean") {
+        temporary.addedByThisStack = outputs.addedByThisStack;
+      }
+      const before = text(outputs.ownerBefore);
+      if (before !== undefined) temporary.ownerBefore = before.toLowerCase();
+    } else if (type === RESOURCE_TYPES.organizationOwner) {
+      const ownerId = text(outputs.ownerId);
+      const previousOwnerId = text(outputs.previousOwnerId);
+      if (ownerId !== undefined && previousOwnerId !== undefined) {
+        ownership = {
+          ownerId: ownerId.toLowerCase(),
+          previousOwnerId: previousOwnerId.toLowerCase(),
+        };
+      }
+    } else if (type === RESOURCE_TYPES.tenantConnection) {
+      // What it connected; `tenantId` follows the organization on refresh (older states only have it).
+      const tenant = text(outputs.connectedTenantId) ?? text(outputs.tenantId);
+      connectedTenant = tenant?.toLowerCase() ?? connectedTenant;
+    } else if (type === RESOURCE_TYPES.userMapping) {
+      const userId = text(outputs.userId);
+      const to = text(outputs.principalName);
+      if (userId !== undefined && to !== undefined) {
+        const from = text(outputs.mappedFrom) ?? nameOf(urn).replace(/^map-/, "");
+        mapped.set(userId.toLowerCase(), {
+          from: normalizeIdentity(from),
+          to: normalizeIdentity(to),
+        });
+      }
+    }
+  }
+  const temporaryOwner =
+    temporary.msaEmail !== undefined ? ({ ...temporary } as TemporaryOwnerRecord) : undefined;
+  return {
+    organizations,
+    ...(connectedTenant !== undefined ? { connectedTenant } : {}),
+    invited,
+    mapped,
+    ...(temporaryOwner ? { temporaryOwner } : {}),
+    ...(ownership ? { ownership } : {}),
+  };
+}
+
+/** This stack's fully qualified name, as the backend knows it. */
+function selfName(): string {
+  return `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
+/** Reads this stack's resources from its state and returns its ledger; a failure fails closed. */
+export async function readStackLedger(): Promise<StackLedger> {
+  const answer = (await pulumi.runtime.invoke(READ_STACK_RESOURCES, {
+    stackName: selfName(),
+  })) as { outputs?: StackResources };
+  if (typeof answer?.outputs !== "object" || answer.outputs === null) {
+    throw new Error("reading this stack's resources returned no resource list");
+  }
+  return ledgerOf(answer.outputs);
+}
