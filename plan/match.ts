@@ -1,25 +1,47 @@
 import { externalAddressOfGuestUpn, normalizeIdentity } from "../config/identity";
 import type { PlanUser, TenantIdentity } from "./types";
 
-/** Tenant identities by every address they answer to (UPN, mail, and a guest UPN's external address). */
-export type TenantIndex = ReadonlyMap<string, readonly TenantIdentity[]>;
+/**
+ * The address an identity signs in with, which the connection binds users by: a member's UPN; a
+ * B2B guest's invited address (its mail, else the address inside its `#EXT#` UPN), since nobody
+ * types a guest UPN. See docs/procedure.md#connect.
+ */
+export function signInName(identity: TenantIdentity): string {
+  if (identity.kind === "guest" || externalAddressOfGuestUpn(identity.userPrincipalName)) {
+    const invited = identity.mail ?? externalAddressOfGuestUpn(identity.userPrincipalName);
+    if (invited) return normalizeIdentity(invited);
+  }
+  return normalizeIdentity(identity.userPrincipalName);
+}
 
-/** Builds the lookup once: matching 10,000 users is then one map read each. */
+/** The tenant looked up three ways, built once: matching 10,000 users is then map reads. */
+export interface TenantIndex {
+  /** By sign-in name: who the connection binds a user with that principal name to. */
+  readonly bySignIn: ReadonlyMap<string, readonly TenantIdentity[]>;
+  /** By every address an identity answers to: UPN, mail, a guest UPN's invited address. */
+  readonly byAddress: ReadonlyMap<string, readonly TenantIdentity[]>;
+  readonly byObjectId: ReadonlyMap<string, TenantIdentity>;
+}
+
 export function indexTenant(users: readonly TenantIdentity[]): TenantIndex {
-  const index = new Map<string, TenantIdentity[]>();
-  const add = (k: string | undefined, u: TenantIdentity): void => {
+  const bySignIn = new Map<string, TenantIdentity[]>();
+  const byAddress = new Map<string, TenantIdentity[]>();
+  const byObjectId = new Map<string, TenantIdentity>();
+  const add = (map: Map<string, TenantIdentity[]>, k: string | undefined, u: TenantIdentity) => {
     if (!k) return;
     const key = normalizeIdentity(k);
-    const list = index.get(key);
-    if (list === undefined) index.set(key, [u]);
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [u]);
     else if (!list.includes(u)) list.push(u);
   };
   for (const u of users) {
-    add(u.userPrincipalName, u);
-    add(u.mail, u);
-    add(externalAddressOfGuestUpn(u.userPrincipalName), u);
+    add(bySignIn, signInName(u), u);
+    add(byAddress, u.userPrincipalName, u);
+    add(byAddress, u.mail, u);
+    add(byAddress, externalAddressOfGuestUpn(u.userPrincipalName), u);
+    byObjectId.set(u.objectId.toLowerCase(), u);
   }
-  return index;
+  return { bySignIn, byAddress, byObjectId };
 }
 
 /** The addresses an organization user is known by: principal name first, then mail. */
@@ -32,29 +54,30 @@ export function addressesOf(user: PlanUser): string[] {
   return out.filter((a) => a !== "");
 }
 
-export interface TenantMatch {
-  /** The identity chosen: a member wins over a guest (the member is who they will sign in as). */
-  readonly identity: TenantIdentity;
-  /** Which of the user's addresses matched. */
-  readonly by: string;
-  /** More than one distinct tenant identity matched. */
-  readonly ambiguous: boolean;
+/** How one organization user meets the tenant. */
+export interface UserMatch {
+  /** The identity whose sign-in name is the user's principal name: the connection binds it. */
+  readonly binds?: TenantIdentity;
+  /** Every distinct identity one of the user's addresses belongs to (`binds` included). */
+  readonly candidates: readonly TenantIdentity[];
 }
 
-export function matchTenant(index: TenantIndex, user: PlanUser): TenantMatch | undefined {
-  const found: { identity: TenantIdentity; by: string }[] = [];
+export function matchUser(index: TenantIndex, user: PlanUser): UserMatch {
+  const principal = normalizeIdentity(user.principalName);
+  const signIn = index.bySignIn.get(principal) ?? [];
+  const candidates: TenantIdentity[] = [...signIn];
   for (const address of addressesOf(user)) {
-    for (const identity of index.get(address) ?? []) {
-      if (!found.some((f) => f.identity === identity)) found.push({ identity, by: address });
+    for (const identity of index.byAddress.get(address) ?? []) {
+      if (!candidates.includes(identity)) candidates.push(identity);
     }
   }
-  if (found.length === 0) return undefined;
-  const best = found.find((f) => f.identity.kind === "member") ?? found[0];
-  return { identity: best.identity, by: best.by, ambiguous: found.length > 1 };
+  return { ...(signIn.length === 1 ? { binds: signIn[0] } : {}), candidates };
 }
 
-/** The tenant identity an address answers to, preferring a member. */
-export function identityAt(index: TenantIndex, address: string): TenantIdentity | undefined {
-  const found = index.get(normalizeIdentity(address)) ?? [];
-  return found.find((u) => u.kind === "member") ?? found[0];
+/** Every tenant identity an address answers to. */
+export function identitiesAt(index: TenantIndex, address: string): readonly TenantIdentity[] {
+  const key = normalizeIdentity(address);
+  const found = [...(index.bySignIn.get(key) ?? [])];
+  for (const u of index.byAddress.get(key) ?? []) if (!found.includes(u)) found.push(u);
+  return found;
 }

@@ -1,5 +1,5 @@
 import { normalizeIdentity } from "../config/identity";
-import type { Finding, FindingCode, MigrationPlan } from "./types";
+import { type Finding, type FindingCode, MAPPING_BLOCKERS, type MigrationPlan } from "./types";
 
 /** What the tenant says about one identity (from `getUser`: exact `userType` and invitation state). */
 export interface TenantStanding {
@@ -34,7 +34,8 @@ export interface ReadinessInput {
 }
 
 /**
- * The complete list of what stands between the organization and the connection (DOMAIN §1.4–1.6):
+ * The complete list of what stands between the organization and the connection
+ * (docs/procedure.md#who-may-connect, #temporary-owner, #connect):
  * the plan's own blockers, adjusted for the chosen path (temporary owner or the owner), and the
  * preconditions users trip over — an invitation not redeemed, a new owner who never signed in, a
  * token that belongs to someone else. Reported in `prepare`; every one is fatal in `connect`.
@@ -44,7 +45,7 @@ export function connectionBlockers(input: ReadinessInput): Finding[] {
   const temporary = input.temporaryOwner;
   const viaTemporaryOwner = temporary.msaEmail !== undefined;
   for (const b of input.plan.blockers) {
-    if (b.code === "TFVC_IN_USE" && input.allowTfvc) continue;
+    if ((b.code === "TFVC_IN_USE" || b.code === "TFVC_NOT_VERIFIED") && input.allowTfvc) continue;
     // With a temporary owner, the owner's own standing no longer decides who connects.
     if (
       viaTemporaryOwner &&
@@ -151,7 +152,7 @@ function identityCheck(
   }
 }
 
-/** Today only an *active member* of the tenant may connect (DOMAIN §1.4). */
+/** Today only an *active member* of the tenant may connect (docs/procedure.md#who-may-connect). */
 function standingCheck(
   add: (code: FindingCode, message: string, users?: string[]) => void,
   who: string,
@@ -181,4 +182,21 @@ function standingCheck(
       [who],
     );
   }
+}
+
+/**
+ * The blockers that still stand in this state of the organization: before the connection, all of
+ * them; after it, the connection's preconditions are history and only what guards the mappings
+ * remains.
+ */
+export function standingBlockers(connected: boolean, blockers: readonly Finding[]): Finding[] {
+  return connected ? blockers.filter((b) => MAPPING_BLOCKERS.includes(b.code)) : [...blockers];
+}
+
+/**
+ * Whether standing blockers refuse this phase: `connect` before the connection (the irreversible
+ * step), and `resolve` / `cleanup`, which map users. `prepare` only reports them.
+ */
+export function blockersRefuse(phase: string, connected: boolean): boolean {
+  return phase === "connect" ? !connected : phase === "resolve" || phase === "cleanup";
 }

@@ -12,11 +12,13 @@ export const CATEGORIES = [
 ] as const;
 
 /**
- * What happens to one organization user. `mapAfterConnect`: the user is mapped to an existing tenant
- * identity once the organization is connected (an identity change, or a user the connection left
- * disconnected). `historic` is the case the migration must never let through silently: no tenant
- * identity, cannot be invited (their address is on one of the tenant's own domains), and not
- * accepted by the operator.
+ * What happens to one organization user. `tenantMember` / `tenantGuest`: the connection binds the
+ * user to that identity by its sign-in name. `mapAfterConnect`: the user is mapped to an existing
+ * tenant identity once the organization is connected (an identity change, a match by another
+ * address than the sign-in name, or a user the connection left disconnected). `historic` is the
+ * case the migration must never let through silently: no usable tenant identity (none, or only a
+ * disabled account), cannot be invited (their address is on one of the tenant's own domains), and
+ * not accepted by the operator. See docs/procedure.md#classification.
  */
 export type Category = (typeof CATEGORIES)[number];
 
@@ -26,8 +28,10 @@ export interface PlanUser {
   readonly principalName: string;
   readonly mailAddress?: string;
   readonly displayName?: string;
-  /** `msa` or `aad`; after the connection, an `msa` user is disconnected (DOMAIN §1.9). */
+  /** `msa` or `aad`; after the connection, an `msa` user is disconnected (docs/procedure.md#resolve). */
   readonly origin: string;
+  /** For an `aad` user: the Entra object id it is bound to. */
+  readonly originId?: string;
 }
 
 /** One identity of the target tenant. */
@@ -37,6 +41,8 @@ export interface TenantIdentity {
   readonly mail?: string;
   /** Member or B2B guest: from `userType` when known, else from the `#EXT#` UPN form. */
   readonly kind: "member" | "guest";
+  /** False for a disabled account, which nobody can sign in with; absent when not known. */
+  readonly accountEnabled?: boolean;
 }
 
 export interface PlanInput {
@@ -47,7 +53,13 @@ export interface PlanInput {
   readonly organizationTenantId: string | null;
   readonly ownerId: string;
   readonly users: readonly PlanUser[];
-  readonly projects: readonly { readonly name: string; readonly sourceControlType: string }[];
+  /** Each project and whether it can hold TFVC repositories (`unknown` blocks the connection). */
+  readonly projects: readonly {
+    readonly name: string;
+    readonly versionControl: "git" | "tfvc" | "unknown";
+  }[];
+  /** Why the organization's user listing may be incomplete (empty when it is complete). */
+  readonly inventoryProblems?: readonly string[];
   readonly tenant: {
     readonly users: readonly TenantIdentity[];
     /** The tenant's verified domains, lower case: addresses there cannot be invited as guests. */
@@ -57,9 +69,9 @@ export interface PlanInput {
   readonly acceptHistoricUsers: ReadonlySet<string>;
   readonly excludeUsers: ReadonlySet<string>;
   readonly invitationUserType: "Guest" | "Member";
-  /** Normalized emails this stack invited on earlier runs (its ledger). */
+  /** Normalized emails this stack invited on earlier runs (from its resources' state). */
   readonly previouslyInvited: ReadonlySet<string>;
-  /** Mappings this stack made on earlier runs, by organization user id (its ledger). */
+  /** Mappings this stack made on earlier runs, by organization user id (from its resources). */
   readonly previouslyMapped: ReadonlyMap<string, MappingRecord>;
   /** What bills the organization, in the phases that check it; absent elsewhere. */
   readonly billing?: BillingReading;
@@ -96,6 +108,8 @@ export interface MappingRecord {
 }
 
 export interface PlannedUser {
+  /** The organization user's id (its storage key): what stays the same through a mapping. */
+  readonly id: string;
   readonly principalName: string;
   /** Normalized address used for matching and, for `invite`, for the invitation. */
   readonly email: string;
@@ -112,6 +126,8 @@ export interface PlannedUser {
     readonly to: string;
     /** The Entra object id, when the tenant scan knows the identity. */
     readonly originId?: string;
+    /** True once the user answers to that identity: nothing left to do. */
+    readonly done: boolean;
   };
 }
 
@@ -135,10 +151,22 @@ export interface MigrationPlan {
 
 /** Stable codes: pipelines may match on them, so they never change meaning. */
 export const FINDING_CODES = [
-  // blockers
+  // blockers: the connection, and in `resolve` a mapping, waits until they are cleared
   "HISTORIC_USERS_NOT_ACCEPTED",
+  "SUPPORT_TICKET_REQUIRED",
+  "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
+  "CONFIG_USERS_NOT_IN_ORGANIZATION",
   "TFVC_IN_USE",
+  "TFVC_NOT_VERIFIED",
   "CONNECTED_TO_OTHER_TENANT",
+  "INVENTORY_INCOMPLETE",
+  "EMPTY_ORGANIZATION",
+  "OWNER_NOT_FOUND",
+  "DUPLICATE_ORGANIZATION_USERS",
+  "USERS_WITHOUT_PRINCIPAL_NAME",
+  "AMBIGUOUS_TENANT_MATCH",
+  "MAPPING_TARGET_SHARED",
+  "MAPPING_TARGET_HELD",
   "TEMPORARY_OWNER_REQUIRED",
   "OWNER_NOT_TENANT_MEMBER",
   "TEMPORARY_OWNER_NOT_CONFIGURED",
@@ -152,19 +180,12 @@ export const FINDING_CODES = [
   // warnings
   "ALREADY_CONNECTED_TO_TARGET",
   "MORE_THAN_100_USERS",
-  "SUPPORT_TICKET_REQUIRED",
   "IDENTITY_CHANGE_TARGET_MISSING",
-  "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
   "ACCEPTED_USERS_HAVE_TENANT_IDENTITY",
-  "CONFIG_USERS_NOT_IN_ORGANIZATION",
   "MEMBER_INVITATIONS_NEED_ADMIN",
   "INVITED_GUESTS_LEFT_ORGANIZATION",
   "IDENTITY_MAPPINGS_PLANNED",
   "DISCONNECTED_USERS_UNRESOLVED",
-  "DUPLICATE_ORGANIZATION_USERS",
-  "AMBIGUOUS_TENANT_MATCH",
-  "OWNER_NOT_FOUND",
-  "EMPTY_ORGANIZATION",
   "BILLING_IN_OTHER_TENANT",
   "BILLING_CHECK_FAILED",
   // notices
@@ -172,3 +193,19 @@ export const FINDING_CODES = [
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
+
+/**
+ * Blockers that guard the identity mappings as much as the connection: after the connection
+ * (`resolve`, `cleanup`) these still refuse the run, since mapping onto an identity someone else
+ * holds removes that person's access (docs/azure-devops-apis.md#map-user).
+ */
+export const MAPPING_BLOCKERS: readonly FindingCode[] = [
+  "INVENTORY_INCOMPLETE",
+  "EMPTY_ORGANIZATION",
+  "DUPLICATE_ORGANIZATION_USERS",
+  "USERS_WITHOUT_PRINCIPAL_NAME",
+  "AMBIGUOUS_TENANT_MATCH",
+  "MAPPING_TARGET_SHARED",
+  "MAPPING_TARGET_HELD",
+  "CONFIG_USERS_NOT_IN_ORGANIZATION",
+];

@@ -109,7 +109,12 @@ describe("migration plan", () => {
     const expected: [string, Category, string][] = [
       ["jamalhartnett@fabrikam.com", "tenantMember", "none"],
       ["  Sam.Taylor@Fabrikam.COM ", "tenantMember", "none"],
-      ["ada.lovelace@fabrikam.com", "tenantMember", "none"],
+      // A match by mail only: the connection binds by sign-in name, so it is mapped afterwards.
+      [
+        "ada.lovelace@fabrikam.com",
+        "mapAfterConnect",
+        "map to alovelace@fabrikam.com in the resolve phase",
+      ],
       ["guest@contoso.com", "tenantGuest", "none"],
       ["partner@othercompany.com", "invite", "invite as Guest"],
       ["dev.someone@gmail.com", "invite", "invite as Guest"],
@@ -134,15 +139,18 @@ describe("migration plan", () => {
       assert.equal(sam?.tenantIdentity, "sam.taylor@fabrikam.com");
       const ada = plan.users.find((u) => u.principalName.startsWith("ada"));
       assert.equal(ada?.tenantIdentity, "alovelace@fabrikam.com");
-      assert.match(ada?.reason ?? "", /by ada\.lovelace@fabrikam\.com/);
+      assert.match(
+        ada?.reason ?? "",
+        /alovelace@fabrikam\.com has its address, but signs in as alovelace@fabrikam\.com: the connection leaves the user disconnected/,
+      );
     });
 
     it("counts every category in the summary", () => {
       assert.deepEqual(plan.summary, {
-        tenantMember: 3,
+        tenantMember: 2,
         tenantGuest: 1,
         invite: 3,
-        mapAfterConnect: 1,
+        mapAfterConnect: 2,
         supportTicket: 0,
         acceptedHistoric: 1,
         excluded: 1,
@@ -151,31 +159,34 @@ describe("migration plan", () => {
       assert.equal(plan.users.length, users.length);
     });
 
-    it("blocks on the historic user and on the owner needing a temporary owner", () => {
+    it("blocks on the historic user, the excluded user still there, and the owner needing a temporary owner", () => {
       assert.deepEqual(codes(plan.blockers), [
+        "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
         "HISTORIC_USERS_NOT_ACCEPTED",
         "TEMPORARY_OWNER_REQUIRED",
       ]);
+      assert.deepEqual(
+        plan.blockers.find((b) => b.code === "EXCLUDED_USERS_STILL_IN_ORGANIZATION")?.users,
+        ["Leaver@OtherCompany.com"],
+      );
       const historic = plan.blockers.find((b) => b.code === "HISTORIC_USERS_NOT_ACCEPTED");
       assert.deepEqual(historic?.users, ["olduser@fabrikam.com"]);
       assert.match(historic?.message ?? "", /^1 user\(s\) would become historic/);
     });
 
-    it("plans the identity change as a mapping, not a support ticket, and warns about the excluded user", () => {
-      assert.deepEqual(codes(plan.warnings), [
-        "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
-        "IDENTITY_MAPPINGS_PLANNED",
-      ]);
+    it("plans the identity change as a mapping, not a support ticket", () => {
+      assert.deepEqual(codes(plan.warnings), ["IDENTITY_MAPPINGS_PLANNED"]);
       const jamal = plan.users.find((u) => u.principalName === "jamal@outlook.com");
       assert.deepEqual(jamal?.mapping, {
         userId: jamal?.mapping?.userId,
         from: "jamal@outlook.com",
         to: "jamal@fabrikam.com",
         originId: "o-jamal@fabrikam.com",
+        done: false,
       });
       assert.match(
         plan.warnings.find((w) => w.code === "IDENTITY_MAPPINGS_PLANNED")?.message ?? "",
-        /1 user\(s\) will be mapped to their Entra identity in the resolve phase.*jamal@outlook\.com → jamal@fabrikam\.com/,
+        /2 user\(s\) will be mapped to their Entra identity in the resolve phase.*jamal@outlook\.com → jamal@fabrikam\.com/,
       );
     });
 
@@ -207,26 +218,42 @@ describe("migration plan", () => {
     });
   });
 
-  it("plans an empty organization with a warning and no blockers", () => {
+  it("blocks an empty organization and a missing owner: the listing cannot be complete", () => {
     const plan = planMigration(input({ users: [], ownerId: "nobody" }));
     assert.equal(plan.users.length, 0);
     assert.ok(Object.values(plan.summary).every((n) => n === 0));
-    assert.deepEqual(codes(plan.blockers), []);
-    assert.deepEqual(codes(plan.warnings), ["EMPTY_ORGANIZATION", "OWNER_NOT_FOUND"]);
+    assert.deepEqual(codes(plan.blockers), ["EMPTY_ORGANIZATION", "OWNER_NOT_FOUND"]);
+    assert.deepEqual(codes(plan.warnings), []);
   });
 
-  it("plans a duplicated user once and says so", () => {
+  it("blocks on a user listing that says it is incomplete", () => {
+    const plan = planMigration(
+      input({ inventoryProblems: ["the service announced 12 users but listed 1"] }),
+    );
+    const incomplete = plan.blockers.find((b) => b.code === "INVENTORY_INCOMPLETE");
+    assert.match(incomplete?.message ?? "", /announced 12 users but listed 1/);
+  });
+
+  it("blocks on users listed twice, naming each, and one invitation is declared for them", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
       input({ ownerId: owner.id, users: [owner, user("x@partner.org"), user("X@Partner.org ")] }),
     );
-    assert.equal(plan.users.filter((u) => u.email === "x@partner.org").length, 1);
-    assert.equal(plan.summary.invite, 1);
-    const dup = plan.warnings.find((w) => w.code === "DUPLICATE_ORGANIZATION_USERS");
-    assert.equal(dup?.users?.length, 1);
+    const dup = plan.blockers.find((b) => b.code === "DUPLICATE_ORGANIZATION_USERS");
+    assert.deepEqual(dup?.users, ["x@partner.org", "X@Partner.org "]);
+    assert.ok(!codes(plan.blockers).includes("MAPPING_TARGET_SHARED"), "reported once");
   });
 
-  it("prefers the member when an address matches a member and a guest", () => {
+  it("blocks on a user with no principal name, by id", () => {
+    const owner = user("owner@outlook.com");
+    const nameless = user("");
+    const plan = planMigration(input({ ownerId: owner.id, users: [owner, nameless] }));
+    assert.deepEqual(plan.blockers.find((b) => b.code === "USERS_WITHOUT_PRINCIPAL_NAME")?.users, [
+      nameless.id,
+    ]);
+  });
+
+  it("blocks a user whose addresses match a member and a guest: which one is theirs is not decided", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
       input({
@@ -242,10 +269,14 @@ describe("migration plan", () => {
         },
       }),
     );
-    assert.equal(categoryOf(plan, "pat@fabrikam.com"), "tenantMember");
-    assert.deepEqual(plan.warnings.find((w) => w.code === "AMBIGUOUS_TENANT_MATCH")?.users, [
-      "pat@fabrikam.com",
-    ]);
+    assert.equal(categoryOf(plan, "pat@fabrikam.com"), "historic");
+    const ambiguous = plan.blockers.find((b) => b.code === "AMBIGUOUS_TENANT_MATCH");
+    assert.deepEqual(ambiguous?.users, ["pat@fabrikam.com"]);
+    assert.match(
+      ambiguous?.message ?? "",
+      /pat@fabrikam\.com \(pat_fabrikam\.com#EXT#@fabrikam\.onmicrosoft\.com, pat@fabrikam\.com\)\. Choose each one's identity with an identityChanges entry/,
+    );
+    assert.ok(!codes(plan.blockers).includes("HISTORIC_USERS_NOT_ACCEPTED"), "reported once");
   });
 
   it("blocks TFVC projects and a connection to another tenant; warns above 100 users", () => {
@@ -256,8 +287,8 @@ describe("migration plan", () => {
         ownerId: owner.id,
         users: [owner, ...many],
         projects: [
-          { name: "web", sourceControlType: "Git" },
-          { name: "legacy", sourceControlType: "Tfvc" },
+          { name: "web", versionControl: "git" },
+          { name: "legacy", versionControl: "tfvc" },
         ],
         organizationTenantId: "11111111-2222-3333-4444-555555555555",
       }),
@@ -307,9 +338,18 @@ describe("migration plan", () => {
         from: "late@partner.org",
         to: "late@partner.org",
         originId: "o-late@partner.org",
+        done: false,
       });
+      // Connected, but mappings run in the resolve phase only.
       assert.match(
         plan.warnings.find((w) => w.code === "IDENTITY_MAPPINGS_PLANNED")?.message ?? "",
+        /will be mapped to their Entra identity in the resolve phase/,
+      );
+      const resolving = connected([user("owner@fabrikam.com", { origin: "aad" }), late], {
+        phase: "resolve",
+      });
+      assert.match(
+        resolving.warnings.find((w) => w.code === "IDENTITY_MAPPINGS_PLANNED")?.message ?? "",
         /will be mapped to their Entra identity by this run/,
       );
     });
@@ -326,7 +366,7 @@ describe("migration plan", () => {
       assert.equal(planned?.category, "mapAfterConnect");
       assert.equal(planned?.action, "none: mapped");
       assert.equal(planned?.mapping?.from, "old@outlook.com");
-      assert.ok(!codes(plan.warnings).includes("CONFIG_USERS_NOT_IN_ORGANIZATION"));
+      assert.ok(!codes(plan.blockers).includes("CONFIG_USERS_NOT_IN_ORGANIZATION"));
       assert.ok(!codes(plan.warnings).includes("IDENTITY_MAPPINGS_PLANNED"), "nothing left to map");
     });
 
@@ -388,9 +428,12 @@ describe("migration plan", () => {
       }),
     );
     assert.deepEqual(
-      plan.warnings.find((w) => w.code === "CONFIG_USERS_NOT_IN_ORGANIZATION")?.users,
+      plan.blockers.find((b) => b.code === "CONFIG_USERS_NOT_IN_ORGANIZATION")?.users,
       ["excludeUsers: typo@partner.org", "identityChanges: nobody@outlook.com"],
     );
+    assert.deepEqual(plan.blockers.find((b) => b.code === "SUPPORT_TICKET_REQUIRED")?.users, [
+      "moving@outlook.com",
+    ]);
     assert.deepEqual(
       plan.warnings.find((w) => w.code === "ACCEPTED_USERS_HAVE_TENANT_IDENTITY")?.users,
       ["owner@outlook.com"],
@@ -521,13 +564,13 @@ describe("migration plan", () => {
             users: [member("jamalhartnett@fabrikam.com")],
             verifiedDomains: ["fabrikam.com"],
           },
-          projects: [{ name: "legacy", sourceControlType: "Tfvc" }],
+          projects: [{ name: "legacy", versionControl: "tfvc" }],
         }),
       );
       const md = renderReport(plan);
       assert.match(md, /^## Azure DevOps → Entra ID migration plan: `fabrikam`/);
       assert.match(md, /\| Invited as B2B guests by this stack \| 1 \|/);
-      assert.match(md, /- `TFVC_IN_USE`: 1 project\(s\) use TFVC: legacy/);
+      assert.match(md, /- `TFVC_IN_USE`: 1 project\(s\) use or allow TFVC: legacy/);
       assert.match(
         md,
         /\| a\\\|b@partner\.org \| invite as Guest \| no identity in the tenant: invited as a B2B guest by this stack \|/,
@@ -545,5 +588,122 @@ describe("migration plan", () => {
       assert.match(md, /… and 5 more: `pulumi stack output migrationPlan --json`/);
       assert.ok(md.length < 65_536);
     });
+  });
+});
+
+describe("migration plan: every user ends up as someone, and no one as someone else", () => {
+  const owner = user("owner@outlook.com");
+  const base = (over: Partial<PlanInput>): MigrationPlan =>
+    planMigration(input({ ownerId: owner.id, ...over, users: [owner, ...(over.users ?? [])] }));
+
+  it("a match to a disabled account is no identity: the user would become historic", () => {
+    const plan = base({
+      users: [user("pat@fabrikam.com")],
+      tenant: {
+        users: [
+          member("owner@outlook.com"),
+          { ...member("pat@fabrikam.com"), accountEnabled: false },
+        ],
+        verifiedDomains: ["fabrikam.com"],
+      },
+    });
+    assert.equal(categoryOf(plan, "pat@fabrikam.com"), "historic");
+    assert.match(
+      plan.users.find((u) => u.principalName === "pat@fabrikam.com")?.reason ?? "",
+      /its only tenant identity, pat@fabrikam\.com, is a disabled account/,
+    );
+    assert.deepEqual(plan.blockers.find((b) => b.code === "HISTORIC_USERS_NOT_ACCEPTED")?.users, [
+      "pat@fabrikam.com",
+    ]);
+  });
+
+  it("an identity change without its target is a blocker; accepting the user instead lifts it", () => {
+    const moving = user("moving@outlook.com");
+    const changing = base({
+      users: [moving],
+      identityChanges: new Map([["moving@outlook.com", "moving@fabrikam.com"]]),
+    });
+    assert.ok(codes(changing.blockers).includes("SUPPORT_TICKET_REQUIRED"));
+    const accepted = base({
+      users: [moving],
+      acceptHistoricUsers: new Set(["moving@outlook.com"]),
+    });
+    assert.equal(categoryOf(accepted, "moving@outlook.com"), "acceptedHistoric");
+    assert.ok(!codes(accepted.blockers).includes("SUPPORT_TICKET_REQUIRED"));
+  });
+
+  it("acceptance and exclusion match principal names only, never someone's mail", () => {
+    const plan = base({
+      users: [user("pat@outlook.com", { mailAddress: "pat@partner.org" })],
+      acceptHistoricUsers: new Set(["pat@partner.org"]),
+      identityChanges: new Map([["pat@partner.org", "pat@fabrikam.com"]]),
+    });
+    assert.equal(categoryOf(plan, "pat@outlook.com"), "invite", "neither setting applied");
+    assert.deepEqual(
+      plan.blockers.find((b) => b.code === "CONFIG_USERS_NOT_IN_ORGANIZATION")?.users,
+      [
+        "acceptHistoricUsers: pat@partner.org (the mail of pat@outlook.com: use that principal name)",
+        "identityChanges: pat@partner.org (the mail of pat@outlook.com: use that principal name)",
+      ],
+    );
+  });
+
+  it("two users planned onto one identity block, naming both", () => {
+    const plan = base({
+      users: [user("jamal@outlook.com"), user("jamal@fabrikam.com")],
+      tenant: {
+        users: [member("owner@outlook.com"), member("jamal@fabrikam.com")],
+        verifiedDomains: [],
+      },
+      identityChanges: new Map([["jamal@outlook.com", "jamal@fabrikam.com"]]),
+    });
+    const shared = plan.blockers.find((b) => b.code === "MAPPING_TARGET_SHARED");
+    assert.match(
+      shared?.message ?? "",
+      /jamal@fabrikam\.com, jamal@outlook\.com → o-jamal@fabrikam\.com/,
+    );
+  });
+
+  it("after the connection, a mapping onto an identity another user holds is refused: Azure DevOps would take it from them", () => {
+    const holder = user("jamal@fabrikam.com", { origin: "aad", originId: "o-jamal@fabrikam.com" });
+    const plan = base({
+      organizationTenantId: TENANT,
+      users: [holder, user("jamal@outlook.com")],
+      tenant: {
+        users: [member("owner@outlook.com"), member("jamal@fabrikam.com")],
+        verifiedDomains: [],
+      },
+      identityChanges: new Map([["jamal@outlook.com", "jamal@fabrikam.com"]]),
+    });
+    const held = plan.blockers.find((b) => b.code === "MAPPING_TARGET_HELD");
+    assert.match(
+      held?.message ?? "",
+      /jamal@outlook\.com → o-jamal@fabrikam\.com \(held by jamal@fabrikam\.com\)/,
+    );
+  });
+
+  it("compares addresses in one normal form: Unicode composition, invisible characters, IDN domains", () => {
+    const plan = base({
+      // "José" decomposed (NFD) with a zero-width space; the tenant has it composed (NFC).
+      users: [user("Jose\u0301\u200B@fabrikam.com"), user("ana@bücher.example")],
+      tenant: {
+        users: [
+          member("owner@outlook.com"),
+          member("josé@fabrikam.com"),
+          guest("ana@xn--bcher-kva.example"),
+        ],
+        verifiedDomains: ["fabrikam.com"],
+      },
+    });
+    assert.equal(categoryOf(plan, "Jose\u0301\u200B@fabrikam.com"), "tenantMember");
+    assert.equal(categoryOf(plan, "ana@bücher.example"), "tenantGuest");
+  });
+
+  it("a project that does not say whether it allows TFVC blocks the connection", () => {
+    const plan = base({ projects: [{ name: "old", versionControl: "unknown" }] });
+    assert.match(
+      plan.blockers.find((b) => b.code === "TFVC_NOT_VERIFIED")?.message ?? "",
+      /did not say whether they allow TFVC.*: old\./,
+    );
   });
 });

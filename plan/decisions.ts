@@ -1,0 +1,132 @@
+/**
+ * What the program declares in a phase, decided from the plan and the stack's state: who is
+ * invited, what the temporary owner pairing holds, who connects, which users are mapped. Pure
+ * functions over plain data; the components only turn these into resources.
+ */
+import type { Phase } from "../config/schema";
+import type { MigrationPlan, PlanUser } from "./types";
+
+export interface Invitee {
+  /** The address invited, normalized: also the invitation's name. */
+  readonly email: string;
+  readonly displayName?: string;
+}
+
+/**
+ * One invitation per address: for every user to invite now, and every address this stack invited
+ * before (its invitation stays in the program, even once the user is mapped or bound). The
+ * temporary owner has its own invitation.
+ */
+export function invitees(
+  plan: MigrationPlan,
+  previouslyInvited: ReadonlySet<string>,
+  temporaryOwner: string | undefined,
+): Invitee[] {
+  const seen = new Set<string>();
+  const out: Invitee[] = [];
+  for (const u of plan.users) {
+    if (u.category !== "invite" && !previouslyInvited.has(u.email)) continue;
+    if (u.email === temporaryOwner || u.email === "" || seen.has(u.email)) continue;
+    seen.add(u.email);
+    out.push({ email: u.email, ...(u.displayName ? { displayName: u.displayName } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Whether to propose an address for the temporary account (a random, stable alias kept in the
+ * state): when the plan needs one, none is configured, and the organization is not connected yet.
+ */
+export function proposesTemporaryOwner(
+  plan: MigrationPlan,
+  temporaryOwner: string | undefined,
+  connected: boolean,
+): boolean {
+  return (
+    temporaryOwner === undefined &&
+    !connected &&
+    plan.blockers.some((b) => b.code === "TEMPORARY_OWNER_REQUIRED")
+  );
+}
+
+/** What the temporary owner pairing holds in a phase. */
+export type PairingStage =
+  /** Invited and added to the organization: `prepare`. */
+  | "member"
+  /** And owner of the organization: `connect` and `resolve`. */
+  | "owner"
+  /**
+   * Only its invitation, kept so that it is forgotten rather than deleted: `cleanup` when its
+   * tenant user is already gone (deleting an invitation whose user is gone fails, and would fail
+   * every later run).
+   */
+  | "forgetInvitation";
+
+export interface PairingFacts {
+  readonly phase: Phase;
+  readonly temporaryOwner?: string;
+  /** The tenant user the stack's invitation created, when its state records one. */
+  readonly recordedTenantUser?: string;
+  /** Whether that tenant user still exists. */
+  readonly tenantUserExists: boolean;
+  /** The stack holds the pairing's invitation. */
+  readonly holdsInvitation: boolean;
+}
+
+/** The stage the pairing is declared at, or undefined when it is not declared (it goes). */
+export function pairingStage(f: PairingFacts): PairingStage | undefined {
+  if (f.phase === "cleanup") {
+    return f.holdsInvitation && !f.tenantUserExists ? "forgetInvitation" : undefined;
+  }
+  if (f.temporaryOwner === undefined) return undefined;
+  return f.phase === "connect" || f.phase === "resolve" ? "owner" : "member";
+}
+
+/**
+ * Who gets ownership back at cleanup: the owner recorded when the temporary account was added,
+ * else the current owner while it is not the temporary account itself.
+ */
+export function handBackTo(
+  users: readonly PlanUser[],
+  ownerId: string,
+  recordedOwnerBefore: string | undefined,
+  temporaryUserId: string | undefined,
+): string | undefined {
+  const id = recordedOwnerBefore ?? (ownerId !== temporaryUserId ? ownerId : undefined);
+  return users.find((u) => u.id === id)?.principalName;
+}
+
+/** Only the owner may connect: the temporary owner, once ownership moved to it. */
+export function connectingRole(
+  phase: Phase,
+  stage: PairingStage | undefined,
+): "owner" | "temporaryOwner" {
+  return phase === "connect" && stage === "owner" ? "temporaryOwner" : "owner";
+}
+
+export interface MappingDecision {
+  readonly userId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly originId?: string;
+}
+
+/**
+ * The mappings declared: in `resolve` and `cleanup` only, when the organization is connected (a
+ * mapping needs the connection, and a token that works after it). Done ones stay declared.
+ */
+export function mappings(plan: MigrationPlan, phase: Phase, connected: boolean): MappingDecision[] {
+  if (!connected || (phase !== "resolve" && phase !== "cleanup")) return [];
+  return plan.users.flatMap((u) =>
+    u.category === "mapAfterConnect" && u.mapping
+      ? [
+          {
+            userId: u.mapping.userId,
+            from: u.mapping.from,
+            to: u.mapping.to,
+            ...(u.mapping.originId ? { originId: u.mapping.originId } : {}),
+          },
+        ]
+      : [],
+  );
+}

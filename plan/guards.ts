@@ -1,0 +1,137 @@
+/**
+ * What refuses a run outright, in every phase, before a resource is registered: the conditions
+ * under which acting at all could lose a person, an identity or an organization. Each guard is a
+ * pure function of plain facts that answers the operator's message, or nothing.
+ */
+import { normalizeIdentity } from "../config/identity";
+import { identitiesAt, indexTenant } from "./match";
+import type { PlanUser, TenantIdentity } from "./types";
+
+/** The facts the guards read: the settings, the live organization and tenant, the stack's state. */
+export interface GuardFacts {
+  readonly phase: "prepare" | "connect" | "resolve" | "cleanup";
+  /** The configured organization, in its canonical (lower-case) form. */
+  readonly organization: string;
+  readonly tenantId: string;
+  /** The configured temporary owner's address (normalized), when set. */
+  readonly temporaryOwner?: string;
+  /** The tenant the azuread provider is signed in to. */
+  readonly signedInTenantId: string;
+  /** The tenant the organization is on now; null when Microsoft-account backed. */
+  readonly organizationTenantId: string | null;
+  readonly ownerId: string;
+  readonly users: readonly PlanUser[];
+  readonly tenantUsers: readonly TenantIdentity[];
+  /** What the stack's resources recorded (inventory/stack.ts). */
+  readonly ledger: {
+    readonly organizations: ReadonlySet<string>;
+    readonly connectedTenant?: string;
+    readonly temporaryOwner?: {
+      readonly msaEmail: string;
+      readonly userId?: string;
+      readonly ownerBefore?: string;
+    };
+    readonly ownership?: { readonly ownerId: string; readonly previousOwnerId: string };
+  };
+}
+
+export type Guard = (facts: GuardFacts) => string | undefined;
+
+const key = (name: string): string => `devops-entra-connect:${name}`;
+
+export const signedInTenant: Guard = (f) =>
+  f.signedInTenantId === f.tenantId
+    ? undefined
+    : `The azuread provider is signed in to tenant ${f.signedInTenantId}, but ${key("tenantId")} is ${f.tenantId}. Set azuread:tenantId (or ARM_TENANT_ID) to the target tenant, or fix ${key("tenantId")}.`;
+
+export const connectedElsewhere: Guard = (f) =>
+  f.organizationTenantId === null || f.organizationTenantId === f.tenantId || f.phase === "prepare"
+    ? undefined
+    : `The organization is connected to tenant ${f.organizationTenantId}, not to ${f.tenantId}. Changing tenants loses Entra group permissions and can lock users out, and this program does not move organizations between tenants: find out who changed it and switch it back in the portal (Organization settings → Microsoft Entra).`;
+
+export const connectedFirst: Guard = (f) =>
+  (f.phase === "resolve" || f.phase === "cleanup") && f.organizationTenantId !== f.tenantId
+    ? `${key("phase")} is ${f.phase}, but the organization is not connected to tenant ${f.tenantId} (it reports ${f.organizationTenantId ?? "no tenant"}). Run the connect phase first.`
+    : undefined;
+
+/**
+ * One stack, one organization and one tenant. Another spelling of the same name is the same
+ * organization (the program keeps one, lower-case form); another organization or tenant would make
+ * Pulumi replace or delete what this stack holds: the ownership, the connection.
+ */
+export const sameOrganization: Guard = (f) => {
+  const others = [...f.ledger.organizations].filter((o) => o !== f.organization);
+  if (others.length > 0) {
+    return `${key("organization")} is ${f.organization}, but this stack's resources are for ${others.join(", ")}. A stack migrates one organization: set it back, or use a new stack for ${f.organization}.`;
+  }
+  const tenant = f.ledger.connectedTenant;
+  return tenant !== undefined &&
+    tenant !== f.tenantId &&
+    tenant !== "00000000-0000-0000-0000-000000000000"
+    ? `${key("tenantId")} is ${f.tenantId}, but this stack connected the organization to ${tenant}. The program never moves an organization between tenants: set it back.`
+    : undefined;
+};
+
+/**
+ * The temporary owner must be an account created for the migration: cleanup removes it from the
+ * organization and deletes its tenant user. An address that is anyone's already, in the
+ * organization or the tenant and in any state, is refused unless this stack's own resources
+ * recorded it.
+ */
+export const temporaryOwnerIsNew: Guard = (f) => {
+  const msa = f.temporaryOwner;
+  if (msa === undefined || f.ledger.temporaryOwner?.msaEmail === msa) return undefined;
+  const user = f.users.find(
+    (u) =>
+      normalizeIdentity(u.principalName) === msa ||
+      (u.mailAddress !== undefined && normalizeIdentity(u.mailAddress) === msa),
+  );
+  const identity = identitiesAt(indexTenant(f.tenantUsers), msa);
+  const where = [
+    ...(user ? [`a user of the organization (${user.principalName})`] : []),
+    ...identity.map((i) => `an identity of the tenant (${i.userPrincipalName})`),
+  ];
+  return where.length === 0
+    ? undefined
+    : `${key("temporaryOwner")}.msaEmail ${msa} is already ${where.join(" and ")}, not an account this stack created; the cleanup phase would remove it. Create a new Microsoft account for the migration (https://signup.live.com) and configure that one.`;
+};
+
+/**
+ * The temporary owner pairing this stack created goes only in the cleanup phase: a changed or
+ * removed `msaEmail` earlier would hand ownership back and remove the account mid-migration.
+ */
+export const temporaryOwnerKept: Guard = (f) => {
+  const recorded = f.ledger.temporaryOwner?.msaEmail;
+  if (recorded === undefined || recorded === f.temporaryOwner || f.phase === "cleanup") {
+    return undefined;
+  }
+  return `This stack holds the temporary owner ${recorded}, but ${key("temporaryOwner")}.msaEmail is ${f.temporaryOwner ?? "not set"}. The pairing is undone only by the cleanup phase: set msaEmail back to ${recorded}, or run \`pulumi config set phase cleanup\` first.`;
+};
+
+/**
+ * Ownership with a temporary account this stack holds no record of (an interrupted run changed
+ * the owner but its state never recorded it): no phase may act, since none would hand it back.
+ */
+export const ownershipRecorded: Guard = (f) => {
+  const temporary = f.ledger.temporaryOwner;
+  if (temporary?.userId !== f.ownerId || f.ledger.ownership?.ownerId === f.ownerId)
+    return undefined;
+  const original = f.users.find((u) => u.id === temporary.ownerBefore)?.principalName;
+  return `The organization is owned by the temporary account ${temporary.msaEmail}, but this stack holds no record of that change (an interrupted run?), so no phase would hand it back. Hand ownership back in the portal (Organization settings → Overview → Owner) to ${original ?? "the original owner"}, then run again.`;
+};
+
+/** Every guard, in the order their messages are listed. */
+export const GUARDS: readonly Guard[] = [
+  signedInTenant,
+  sameOrganization,
+  connectedElsewhere,
+  connectedFirst,
+  temporaryOwnerIsNew,
+  temporaryOwnerKept,
+  ownershipRecorded,
+];
+
+/** The messages of every guard that refuses the run; empty when none does. */
+export function refusals(facts: GuardFacts): string[] {
+  return GUARDS.flatMap((guard) => guard(facts) ?? []);
+}
