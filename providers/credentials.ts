@@ -3,8 +3,8 @@ import { DevOpsClient } from "../devops/client";
 import { DevOpsCredential, PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
 
 /**
- * Which identity performs a provider's calls (issue: "which identity performs each call is
- * configured explicitly"): the organization owner's credential (`devopsToken`, else
+ * Which identity performs a provider's calls, named explicitly by each resource: the organization
+ * owner's credential (`devopsToken`, else
  * `AZDO_PERSONAL_ACCESS_TOKEN`, else Entra), or the temporary owner's (`temporaryOwner.devopsToken`,
  * else `AZDO_TEMPORARY_OWNER_TOKEN`).
  */

@@ -1,5 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CallerRole, clientFor, rememberTokens } from "./credentials";
+import type { DevOpsClient } from "../devops/client";
+import { CallerRole, clientFor } from "./credentials";
+import {
+  MODULE,
+  PATIENCE,
+  Patience,
+  applied,
+  checkAddress,
+  checkRole,
+  configure,
+  sameOrganization,
+  waitFor,
+  readResult,
+} from "./shared";
 
 /** Public arguments of {@link OrganizationOwner}. */
 export interface OrganizationOwnerArgs {
@@ -16,6 +29,9 @@ export interface OrganizationOwnerArgs {
    * organization at create (an earlier run changed it, then failed before saving the state).
    */
   readonly handBackTo?: pulumi.Input<string>;
+  /** Reads of the owner after a change until it shows; default 10, 3 s apart. */
+  readonly verifyAttempts?: pulumi.Input<number>;
+  readonly verifyIntervalMs?: pulumi.Input<number>;
 }
 
 interface Inputs {
@@ -24,6 +40,8 @@ interface Inputs {
   role: CallerRole;
   handBackRole: CallerRole;
   handBackTo?: string;
+  verifyAttempts?: number;
+  verifyIntervalMs?: number;
 }
 
 interface Outputs extends Inputs {
@@ -33,11 +51,17 @@ interface Outputs extends Inputs {
   previousOwnerId: string;
 }
 
+/** How long an owner change may take to show: the resource's settings, else the default. */
+function patienceOf(inputs: Inputs): Patience {
+  return {
+    attempts: inputs.verifyAttempts ?? PATIENCE.attempts,
+    intervalMs: inputs.verifyIntervalMs ?? PATIENCE.intervalMs,
+  };
+}
+
 /** The new owner's user id, or a clear error when the user cannot be owner. */
-async function ownerIdOf(inputs: Inputs): Promise<string> {
-  const user = await clientFor(inputs.organization, inputs.role).findUser(
-    inputs.ownerPrincipalName,
-  );
+async function ownerIdOf(client: DevOpsClient, inputs: Inputs): Promise<string> {
+  const user = await client.findUser(inputs.ownerPrincipalName);
   if (user === undefined) {
     throw new Error(
       `${inputs.ownerPrincipalName} is not a user of the organization ${inputs.organization}; add it (with a Basic license) before making it owner.`,
@@ -52,37 +76,66 @@ async function ownerIdOf(inputs: Inputs): Promise<string> {
 }
 
 /**
- * The organization's owner, set to a user while the resource exists (DOMAIN §2 "Change owner",
- * undocumented). It records the owner it replaced; deleting the resource hands ownership back to
- * that owner, so removing it from the program *is* the hand-back.
+ * Changes the owner to `ownerId` unless it is already, then reads the owner back until it shows:
+ * an owner change that answers success and changes nothing must not pass for a hand-back.
  */
-export const provider: pulumi.dynamic.ResourceProvider = {
-  async configure(req) {
-    rememberTokens(req.config);
-  },
+async function makeOwner(
+  client: DevOpsClient,
+  inputs: Inputs,
+  ownerId: string,
+  what: string,
+): Promise<void> {
+  if ((await client.getOrganization()).ownerId !== ownerId) {
+    await applied(
+      () => client.changeOwner(ownerId),
+      async () => (await client.getOrganization()).ownerId === ownerId,
+    );
+  }
+  const seen = await waitFor(
+    () => client.getOrganization(),
+    (o) => o.ownerId === ownerId,
+    patienceOf(inputs),
+  );
+  if (!seen.done) {
+    throw new Error(
+      `${what}: the organization ${inputs.organization} still reports owner ${seen.value.ownerId} instead of ${ownerId} after the change; check Organization settings → Overview, change the owner there if needed, then run again.`,
+    );
+  }
+}
+
+/**
+ * The organization's owner, set to a user while the resource exists (undocumented endpoint, see
+ * docs/undocumented-endpoints.md#change-owner). It records the owner it replaced; deleting the
+ * resource hands ownership back to that owner and verifies it, so removing it from the program
+ * *is* the hand-back.
+ */
+export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+  configure,
 
   async check(_olds, news) {
-    const owner = String(news.ownerPrincipalName ?? "").trim();
-    if (!/^[^\s@]+@[^\s@]+$/.test(owner)) {
-      return {
-        failures: [
-          { property: "ownerPrincipalName", reason: `"${owner}" is not a principal name` },
-        ],
-      };
-    }
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const raw = news as unknown as Record<string, unknown>;
+    const ownerPrincipalName = checkAddress(raw, "ownerPrincipalName", failures);
+    const role = checkRole(raw, "role", failures);
+    const handBackRole = checkRole(raw, "handBackRole", failures);
+    if (failures.length > 0) return { failures };
     return {
       inputs: {
         ...news,
-        ownerPrincipalName: owner.toLowerCase(),
-        role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
-        handBackRole: news.handBackRole === "temporaryOwner" ? "temporaryOwner" : "owner",
-        ...(news.handBackTo ? { handBackTo: String(news.handBackTo).trim().toLowerCase() } : {}),
+        ownerPrincipalName,
+        role,
+        handBackRole,
+        ...(raw.handBackTo ? { handBackTo: String(raw.handBackTo).trim().toLowerCase() } : {}),
+        ...(typeof raw.verifyAttempts === "number" ? { verifyAttempts: raw.verifyAttempts } : {}),
+        ...(typeof raw.verifyIntervalMs === "number"
+          ? { verifyIntervalMs: raw.verifyIntervalMs }
+          : {}),
       },
     };
   },
 
-  async diff(_id, olds: Outputs, news: Inputs) {
-    const replaces = olds.organization === news.organization ? [] : ["organization"];
+  async diff(_id, olds, news) {
+    const replaces = sameOrganization(olds.organization, news.organization) ? [] : ["organization"];
     const changes =
       replaces.length > 0 ||
       olds.ownerPrincipalName !== news.ownerPrincipalName ||
@@ -91,10 +144,10 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     return { changes, replaces };
   },
 
-  async create(inputs: Inputs) {
+  async create(inputs) {
     const client = clientFor(inputs.organization, inputs.role);
     const before = await client.getOrganization();
-    const ownerId = await ownerIdOf(inputs);
+    const ownerId = await ownerIdOf(client, inputs);
     // Who gets ownership back. Never the new owner itself: when it already owns the organization,
     // an interrupted earlier run moved it, and the owner before that is the one configured.
     let previousOwnerId = before.ownerId;
@@ -107,45 +160,42 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         );
       }
       previousOwnerId = original.id;
-    } else {
-      await client.changeOwner(ownerId);
     }
-    const after = await client.getOrganization();
-    if (after.ownerId !== ownerId) {
-      throw new Error(
-        `The organization ${inputs.organization} still reports owner ${after.ownerId} after the change to ${ownerId}.`,
-      );
-    }
+    await makeOwner(client, inputs, ownerId, "the owner change");
     const outs: Outputs = { ...inputs, ownerId, previousOwnerId };
     return { id: `${inputs.organization}/owner`, outs };
   },
 
-  async read(id, props: Outputs) {
-    const current = await clientFor(props.organization, props.role).getOrganization();
+  async read(id, props) {
+    const p = props as Outputs;
+    const current = await clientFor(p.organization, p.role).getOrganization();
     const inputs: Inputs = {
-      organization: props.organization,
-      ownerPrincipalName: props.ownerPrincipalName,
-      role: props.role,
-      handBackRole: props.handBackRole,
-      ...(props.handBackTo ? { handBackTo: props.handBackTo } : {}),
+      organization: p.organization,
+      ownerPrincipalName: p.ownerPrincipalName,
+      role: p.role,
+      handBackRole: p.handBackRole,
+      ...(p.handBackTo ? { handBackTo: p.handBackTo } : {}),
+      ...(p.verifyAttempts !== undefined ? { verifyAttempts: p.verifyAttempts } : {}),
+      ...(p.verifyIntervalMs !== undefined ? { verifyIntervalMs: p.verifyIntervalMs } : {}),
     };
     // A different owner (changed in the portal) shows as drift on `pulumi refresh`.
-    return { id, props: { ...props, ownerId: current.ownerId }, inputs };
+    return readResult(id, { ...p, ownerId: current.ownerId }, inputs);
   },
 
-  async update(_id, olds: Outputs, news: Inputs) {
+  async update(_id, olds, news) {
+    const client = clientFor(news.organization, news.role);
     const ownerId =
-      olds.ownerPrincipalName === news.ownerPrincipalName ? olds.ownerId : await ownerIdOf(news);
-    if (ownerId !== olds.ownerId)
-      await clientFor(news.organization, news.role).changeOwner(ownerId);
+      olds.ownerPrincipalName === news.ownerPrincipalName
+        ? olds.ownerId
+        : await ownerIdOf(client, news);
+    if (ownerId !== olds.ownerId) await makeOwner(client, news, ownerId, "the owner change");
     // The owner to hand back to stays the one found before the first change.
     return { outs: { ...news, ownerId, previousOwnerId: olds.previousOwnerId } };
   },
 
-  async delete(_id, props: Outputs) {
+  async delete(_id, props) {
     const client = clientFor(props.organization, props.handBackRole);
-    const current = await client.getOrganization();
-    if (current.ownerId !== props.previousOwnerId) await client.changeOwner(props.previousOwnerId);
+    await makeOwner(client, props, props.previousOwnerId, "handing ownership back");
   },
 };
 
@@ -166,7 +216,7 @@ export class OrganizationOwner extends pulumi.dynamic.Resource {
         previousOwnerId: undefined,
       },
       opts,
-      "devops-entra-connect",
+      MODULE,
       "OrganizationOwner",
     );
   }

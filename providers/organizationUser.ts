@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { OrganizationUser as ApiUser } from "../devops/client";
-import { CallerRole, clientFor, rememberTokens } from "./credentials";
+import { CallerRole, clientFor } from "./credentials";
+import { MODULE, checkAddress, checkRole, configure, sameOrganization, readResult } from "./shared";
 
 /** Public arguments of {@link OrganizationUser}. */
 export interface OrganizationUserArgs {
@@ -23,63 +24,72 @@ interface Inputs {
 }
 
 /**
- * What the provider records in the state. Only what identifies the user: its sign-in state, status
- * and origin change as people sign in and as the connection binds users, and recording them would
- * make every `pulumi refresh` report drift. The program reads those live in its inventory.
+ * What the provider records in the state: what identifies the user, and the facts of its creation
+ * that later runs rely on. Sign-in state, status and origin change as people sign in and as the
+ * connection binds users: recording them would make every `pulumi refresh` report drift.
  */
 interface Outputs extends Inputs {
   userId: string;
+  /**
+   * True when this resource added the user (or adopted the one its own lost request added). An
+   * adopted pre-existing user is never recorded: create refuses it. Absent in the state of older
+   * releases, whose users are then never removed by this resource.
+   */
+  addedByThisStack?: boolean;
+  /** The organization's owner (user id) when the user was added: who gets ownership back. */
+  ownerBefore?: string;
 }
 
 const LICENSES = ["express", "stakeholder", "advanced"];
 
-function outputsOf(inputs: Inputs, user: ApiUser): Outputs {
-  return {
-    ...inputs,
-    userId: user.id,
-  };
+/**
+ * A clock difference the creation-time check tolerates: a user created before this create call
+ * began (minus this) was not created by it.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A user this create call may adopt after its own add failed: one the organization created during
+ * the call (a retried add whose first response was lost). Anyone older is someone else.
+ */
+function addedDuringThisCall(user: ApiUser, startedAt: number): boolean {
+  const created = user.dateCreated ? Date.parse(user.dateCreated) : NaN;
+  return Number.isFinite(created) && created >= startedAt - CLOCK_SKEW_MS;
 }
 
 /**
- * A user of the organization with a license (user entitlements API, DOMAIN §2). Gone on read means
- * gone from the state; delete of a user already removed (404) succeeds.
+ * A user of the organization with a license (User Entitlements, docs/azure-devops-apis.md). Gone on
+ * read means gone from the state; delete removes only a user this resource added, and never the
+ * organization's owner.
  */
-export const provider: pulumi.dynamic.ResourceProvider = {
-  async configure(req) {
-    rememberTokens(req.config);
-  },
+export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+  configure,
 
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    const principalName = String(news.principalName ?? "").trim();
-    if (!/^[^\s@]+@[^\s@]+$/.test(principalName)) {
-      failures.push({
-        property: "principalName",
-        reason: `"${principalName}" is not an email or principal name`,
-      });
-    }
-    const license = news.license ?? "express";
+    const raw = news as unknown as Record<string, unknown>;
+    const principalName = checkAddress(raw, "principalName", failures);
+    const license = String(raw.license ?? "express");
     if (!LICENSES.includes(license)) {
       failures.push({
         property: "license",
         reason: `license must be one of ${LICENSES.join(", ")}`,
       });
     }
-    const inputs: Inputs = {
-      organization: String(news.organization),
-      principalName: principalName.toLowerCase(),
-      license,
-      role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
-    };
+    const role = checkRole(raw, "role", failures);
+    const inputs: Inputs = { organization: String(raw.organization), principalName, license, role };
     return failures.length > 0 ? { failures } : { inputs: { ...news, ...inputs } };
   },
 
-  async diff(_id, olds: Outputs, news: Inputs) {
+  async diff(_id, olds, news) {
     // The entitlement is identified by organization and principal name; a new license is a new
     // entitlement here (the add call sets it). The acting role does not change the user.
-    const replaces = (["organization", "principalName", "license"] as const).filter(
-      (k) => String(olds[k]).toLowerCase() !== String(news[k]).toLowerCase(),
-    );
+    const replaces = [
+      ...(sameOrganization(olds.organization, news.organization) ? [] : ["organization"]),
+      ...(["principalName", "license"] as const).filter(
+        (k) => String(olds[k]).toLowerCase() !== String(news[k]).toLowerCase(),
+      ),
+    ];
     return {
       changes: replaces.length > 0 || olds.role !== news.role,
       replaces,
@@ -87,47 +97,65 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     };
   },
 
-  async create(inputs: Inputs) {
+  async create(inputs) {
     const client = clientFor(inputs.organization, inputs.role);
+    const startedAt = Date.now();
+    const ownerBefore = (await client.getOrganization()).ownerId;
     let user: ApiUser | undefined;
     try {
       user = await client.addUser(inputs.principalName, inputs.license);
     } catch (err) {
-      // A previous run may have added the user before failing: adopt it instead of failing forever.
-      user = await client.findUser(inputs.principalName);
-      if (user === undefined) throw err;
+      // The add may have been applied and its answer lost; adopt only what this call created.
+      const found = await client.findUser(inputs.principalName);
+      if (found === undefined) throw err;
+      if (!addedDuringThisCall(found, startedAt)) {
+        throw new Error(
+          `${inputs.principalName} is already a user of the organization ${inputs.organization} (added ${found.dateCreated ?? "earlier"}), not one this stack added; it is not adopted, since this resource would remove it. Configure a new account.`,
+        );
+      }
+      user = found;
     }
-    return { id: user.id, outs: outputsOf(inputs, user) };
+    const outs: Outputs = { ...inputs, userId: user.id, addedByThisStack: true, ownerBefore };
+    return { id: user.id, outs };
   },
 
-  async read(id, props: Outputs) {
-    const user = await clientFor(props.organization, props.role).getUser(id);
+  async read(id, props) {
+    const p = props as Outputs;
+    const user = await clientFor(p.organization, p.role).getUser(id);
     if (user === undefined) return {};
     const inputs: Inputs = {
-      organization: props.organization,
-      principalName: props.principalName,
-      license: props.license,
-      role: props.role,
+      organization: p.organization,
+      principalName: p.principalName,
+      license: user.license,
+      role: p.role,
     };
-    return { id, props: outputsOf({ ...inputs, license: user.license }, user), inputs };
+    return readResult(id, { ...p, license: user.license, userId: user.id }, inputs);
   },
 
-  async update(_id, olds: Outputs, news: Inputs) {
+  async update(_id, olds, news) {
     return { outs: { ...olds, role: news.role } };
   },
 
-  async delete(id, props: Outputs) {
-    await clientFor(props.organization, props.role).removeUser(id);
+  async delete(id, props) {
+    if (props.addedByThisStack !== true) return; // never someone this resource did not add
+    const client = clientFor(props.organization, props.role);
+    if ((await client.getOrganization()).ownerId === id) {
+      throw new Error(
+        `${props.principalName} still owns the organization ${props.organization}, so it is not removed: hand ownership back first (the cleanup phase does, before removing it).`,
+      );
+    }
+    await client.removeUser(id);
   },
 };
 
 /**
  * A user added to the Azure DevOps organization with a license; removing the resource removes the
- * user from the organization.
+ * user from the organization, if this resource added it.
  */
 export class OrganizationUser extends pulumi.dynamic.Resource {
   declare public readonly userId: pulumi.Output<string>;
   declare public readonly principalName: pulumi.Output<string>;
+  declare public readonly addedByThisStack: pulumi.Output<boolean>;
 
   constructor(name: string, args: OrganizationUserArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -138,9 +166,11 @@ export class OrganizationUser extends pulumi.dynamic.Resource {
         role: "owner",
         ...args,
         userId: undefined,
+        addedByThisStack: undefined,
+        ownerBefore: undefined,
       },
       opts,
-      "devops-entra-connect",
+      MODULE,
       "OrganizationUser",
     );
   }

@@ -1,6 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DevOpsClient } from "../devops/client";
+import { usersDigest } from "../devops/digest";
+import { isGuid } from "../devops/guid";
 import { ZERO_TENANT } from "../devops/organizationEndpoints";
-import { CallerRole, clientFor, rememberTokens } from "./credentials";
+import { CallerRole, clientFor } from "./credentials";
+import {
+  MODULE,
+  applied,
+  checkRole,
+  configure,
+  sameOrganization,
+  waitFor,
+  readResult,
+} from "./shared";
+
+/**
+ * What the plan saw, checked again right before the connect call: the plan is made minutes
+ * before the call at scale (after every invitation), and a user who joins meanwhile has no plan.
+ */
+export interface ConnectPreconditions {
+  /** The digest of the organization's user ids the plan classified (`devops/digest.ts`). */
+  readonly usersDigest: string;
+  /** Who must own the organization when it connects (the temporary owner's id on that path). */
+  readonly ownerId: string;
+  /** Whether TFVC was accepted; else every project must still say TFVC is disabled. */
+  readonly allowTfvc: boolean;
+}
 
 /** Public arguments of {@link TenantConnection}. */
 export interface TenantConnectionArgs {
@@ -12,6 +37,8 @@ export interface TenantConnectionArgs {
   readonly role?: pulumi.Input<CallerRole>;
   /** Delete disconnects (sends the all-zero tenant) instead of leaving the organization connected; default false. */
   readonly allowDisconnect?: pulumi.Input<boolean>;
+  /** Checked again right before connecting; a connection without them (an older state) is not re-made. */
+  readonly preconditions?: pulumi.Input<ConnectPreconditions>;
   /** Checks after connecting that the organization reports the tenant; default 10 tries, 3 s apart. */
   readonly verifyAttempts?: pulumi.Input<number>;
   readonly verifyIntervalMs?: pulumi.Input<number>;
@@ -22,6 +49,7 @@ interface Inputs {
   tenantId: string;
   role: CallerRole;
   allowDisconnect: boolean;
+  preconditions?: ConnectPreconditions;
   verifyAttempts: number;
   verifyIntervalMs: number;
 }
@@ -29,50 +57,75 @@ interface Inputs {
 interface Outputs extends Inputs {
   /** When the connection was verified (ISO time). */
   verifiedAt: string;
+  /**
+   * The tenant this resource connected the organization to. `tenantId` follows the organization
+   * on refresh (drift shows there); this stays the fact of the creation. Absent in older states.
+   */
+  connectedTenantId?: string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What changed since the plan, or nothing: each entry is a reason not to connect now. */
+async function changedSincePlan(client: DevOpsClient, p: ConnectPreconditions): Promise<string[]> {
+  const [listing, organization, projects] = await Promise.all([
+    client.listUsers(),
+    client.getOrganization(),
+    p.allowTfvc ? Promise.resolve([]) : client.listProjects(),
+  ]);
+  const reasons = listing.problems.map((problem) => `the user listing is incomplete: ${problem}`);
+  if (usersDigest(listing.users) !== p.usersDigest) {
+    reasons.push("the organization's users changed since the plan (someone joined or left)");
+  }
+  if (organization.ownerId !== p.ownerId) {
+    reasons.push(`the owner is now ${organization.ownerId}, not the ${p.ownerId} the plan expects`);
+  }
+  const tfvc = projects.filter((project) => project.versionControl !== "git");
+  if (tfvc.length > 0) {
+    reasons.push(`TFVC is not ruled out for ${tfvc.map((project) => project.name).join(", ")}`);
+  }
+  return reasons;
+}
 
 /**
- * The organization's connection to an Entra tenant (DOMAIN §2 "Connect / disconnect", undocumented).
- * Create connects and then verifies with two independent readings; `read` reports the tenant the
- * organization is really on, so `pulumi refresh` shows a change made in the portal; delete leaves
- * the organization connected unless `allowDisconnect` is set.
+ * The organization's connection to an Entra tenant (undocumented endpoint, see
+ * docs/undocumented-endpoints.md#connect-and-disconnect). Create checks again what the plan saw,
+ * connects, and verifies: the organization endpoint must report the tenant (a source that always
+ * exists), and the `X-VSS-ResourceTenant` header, when present, must agree. `read` reports the
+ * tenant the organization is really on, so `pulumi refresh` shows a change made in the portal;
+ * delete leaves the organization connected unless `allowDisconnect` is set.
  */
-export const provider: pulumi.dynamic.ResourceProvider = {
-  async configure(req) {
-    rememberTokens(req.config);
-  },
+export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+  configure,
 
   async check(_olds, news) {
-    const tenantId = String(news.tenantId ?? "")
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const raw = news as unknown as Record<string, unknown>;
+    const tenantId = String(raw.tenantId ?? "")
       .trim()
       .toLowerCase();
-    if (!GUID.test(tenantId) || tenantId === ZERO_TENANT) {
-      return {
-        failures: [
-          { property: "tenantId", reason: `"${String(news.tenantId)}" is not a tenant GUID` },
-        ],
-      };
+    if (!isGuid(tenantId) || tenantId === ZERO_TENANT) {
+      failures.push({ property: "tenantId", reason: "tenantId must be a tenant GUID" });
     }
+    const role = checkRole(raw, "role", failures);
+    if (failures.length > 0) return { failures };
     return {
       inputs: {
         ...news,
         tenantId,
-        role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
-        allowDisconnect: news.allowDisconnect === true,
-        verifyAttempts: Number(news.verifyAttempts ?? 10),
-        verifyIntervalMs: Number(news.verifyIntervalMs ?? 3000),
+        role,
+        allowDisconnect: raw.allowDisconnect === true,
+        verifyAttempts: Number(raw.verifyAttempts ?? 10),
+        verifyIntervalMs: Number(raw.verifyIntervalMs ?? 3000),
       },
     };
   },
 
-  async diff(_id, olds: Outputs, news: Inputs) {
+  async diff(_id, olds, news) {
     // A different tenant is a replacement. Refusing it is the program's job (it sees the live
     // tenant before registering anything): the engine also calls diff during `pulumi refresh`,
-    // where throwing would make the drift impossible to record.
+    // where throwing would make the drift impossible to record. The preconditions and the
+    // verification settings only matter to a create.
     const replaces = [
-      ...(olds.organization !== news.organization ? ["organization"] : []),
+      ...(sameOrganization(olds.organization, news.organization) ? [] : ["organization"]),
       ...(olds.tenantId !== news.tenantId ? ["tenantId"] : []),
     ];
     const changes =
@@ -83,7 +136,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     return { changes, replaces, deleteBeforeReplace: true };
   },
 
-  async create(inputs: Inputs) {
+  async create(inputs) {
     const client = clientFor(inputs.organization, inputs.role);
     const current = (await client.getOrganization()).tenantId;
     if (current !== null && current !== inputs.tenantId) {
@@ -92,41 +145,79 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       );
     }
     // Already on the target (a previous run connected, then failed before saving): adopt it.
-    if (current === null) await client.setTenant(inputs.tenantId);
-    for (let attempt = 1; ; attempt++) {
-      const [collection, header] = await Promise.all([
-        client.getOrganization(),
-        client.getResourceTenant(),
-      ]);
-      if (collection.tenantId === inputs.tenantId && header === inputs.tenantId) break;
-      if (attempt >= inputs.verifyAttempts) {
+    if (current === null) {
+      const changed = inputs.preconditions
+        ? await changedSincePlan(client, inputs.preconditions)
+        : [];
+      if (changed.length > 0) {
         throw new Error(
-          `The organization ${inputs.organization} was connected to ${inputs.tenantId}, but it still reports ${collection.tenantId ?? "no tenant"} (header: ${header ?? "none"}); check Organization settings → Microsoft Entra.`,
+          `Not connecting the organization ${inputs.organization}: ${changed.join("; ")}. Nothing was connected; run \`pulumi preview\` again to plan with what is there now.`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, inputs.verifyIntervalMs));
+      await applied(
+        () => client.setTenant(inputs.tenantId),
+        async () => (await client.getOrganization()).tenantId === inputs.tenantId,
+      );
     }
-    const outs: Outputs = { ...inputs, verifiedAt: new Date().toISOString() };
+    await verifyConnection(client, inputs);
+    const outs: Outputs = {
+      ...inputs,
+      verifiedAt: new Date().toISOString(),
+      connectedTenantId: inputs.tenantId,
+    };
     return { id: `${inputs.organization}/tenant`, outs };
   },
 
-  async read(id, props: Outputs) {
+  async read(id, props) {
+    const p = props as Outputs;
     const tenantId =
-      (await clientFor(props.organization, props.role).getOrganization()).tenantId ?? ZERO_TENANT;
-    const { verifiedAt, ...inputs } = props;
-    return { id, props: { ...props, tenantId }, inputs };
+      (await clientFor(p.organization, p.role).getOrganization()).tenantId ?? ZERO_TENANT;
+    const { verifiedAt, connectedTenantId, ...inputs } = p;
+    void [verifiedAt, connectedTenantId];
+    return readResult(id, { ...p, tenantId }, inputs);
   },
 
-  async update(_id, olds: Outputs, news: Inputs) {
-    return { outs: { ...news, verifiedAt: olds.verifiedAt } };
+  async update(_id, olds, news) {
+    return {
+      outs: {
+        ...news,
+        verifiedAt: olds.verifiedAt,
+        ...(olds.connectedTenantId ? { connectedTenantId: olds.connectedTenantId } : {}),
+      },
+    };
   },
 
-  async delete(_id, props: Outputs) {
+  async delete(_id, props) {
     if (!props.allowDisconnect) return; // leaving the program never disconnects by accident
     const client = clientFor(props.organization, props.role);
     if ((await client.getOrganization()).tenantId !== null) await client.setTenant(ZERO_TENANT);
   },
 };
+
+/**
+ * The organization endpoint must report the tenant (Entra changes can take a while to show); the
+ * resource-tenant header is a second opinion that may be absent, but must not disagree.
+ */
+async function verifyConnection(client: DevOpsClient, inputs: Inputs): Promise<void> {
+  const seen = await waitFor(
+    async () => {
+      const [collection, header] = await Promise.all([
+        client.getOrganization(),
+        client.getResourceTenant(),
+      ]);
+      return { collection: collection.tenantId, header };
+    },
+    (r) =>
+      r.collection === inputs.tenantId && (r.header === undefined || r.header === inputs.tenantId),
+    { attempts: inputs.verifyAttempts, intervalMs: inputs.verifyIntervalMs },
+  );
+  if (!seen.done) {
+    const { collection, header } = seen.value;
+    throw new Error(
+      `The organization ${inputs.organization} was connected to ${inputs.tenantId}, but it still reports ${collection ?? "no tenant"} (header: ${header === undefined ? "absent" : (header ?? "no tenant")}); check Organization settings → Microsoft Entra, then run again.`,
+    );
+  }
+}
 
 /** The organization connected to an Entra tenant. Protect it: deleting it can disconnect everyone. */
 export class TenantConnection extends pulumi.dynamic.Resource {
@@ -146,7 +237,7 @@ export class TenantConnection extends pulumi.dynamic.Resource {
         verifiedAt: undefined,
       },
       opts,
-      "devops-entra-connect",
+      MODULE,
       "TenantConnection",
     );
   }

@@ -1,6 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { OrganizationUser } from "../devops/client";
-import { CallerRole, clientFor, rememberTokens } from "./credentials";
+import type { DevOpsClient, OrganizationUser } from "../devops/client";
+import { CallerRole, clientFor } from "./credentials";
+import {
+  MODULE,
+  PATIENCE,
+  applied,
+  checkAddress,
+  checkRole,
+  configure,
+  sameOrganization,
+  waitFor,
+  readResult,
+} from "./shared";
 
 /** Public arguments of {@link UserMapping}. */
 export interface UserMappingArgs {
@@ -12,8 +23,13 @@ export interface UserMappingArgs {
   readonly principalName: pulumi.Input<string>;
   /** Entra object id of that identity, when known: mapping by id is unambiguous. */
   readonly originId?: pulumi.Input<string>;
+  /** The user's principal name before the mapping, recorded for the stack's ledger. */
+  readonly mappedFrom?: pulumi.Input<string>;
   /** Whose credential maps (a Project Collection Administrator); default `owner`. */
   readonly role?: pulumi.Input<CallerRole>;
+  /** Reads of the user after the mapping until it shows; default 10, 3 s apart. */
+  readonly verifyAttempts?: pulumi.Input<number>;
+  readonly verifyIntervalMs?: pulumi.Input<number>;
 }
 
 interface Inputs {
@@ -21,7 +37,10 @@ interface Inputs {
   userId: string;
   principalName: string;
   originId?: string;
+  mappedFrom?: string;
   role: CallerRole;
+  verifyAttempts?: number;
+  verifyIntervalMs?: number;
 }
 
 interface Outputs extends Inputs {
@@ -48,41 +67,38 @@ function outputsOf(inputs: Inputs, user: OrganizationUser): Outputs {
 }
 
 /**
- * Maps one organization user to an Entra identity after the connection (Graph user update, DOMAIN
- * §2). `read` reports the identity the user is bound to now, so `pulumi refresh` shows a mapping
- * changed elsewhere. A mapping is not undone by leaving the program: delete does nothing.
+ * Maps one organization user to an Entra identity after the connection (Graph Users - Update, see
+ * docs/azure-devops-apis.md#map-user). `read` reports the identity the user is bound to now, so
+ * `pulumi refresh` shows a mapping changed elsewhere. A mapping is not undone by leaving the
+ * program: delete does nothing.
  */
-export const provider: pulumi.dynamic.ResourceProvider = {
-  async configure(req) {
-    rememberTokens(req.config);
-  },
+export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+  configure,
 
   async check(_olds, news) {
-    const principalName = String(news.principalName ?? "")
-      .trim()
-      .toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+$/.test(principalName)) {
-      return {
-        failures: [{ property: "principalName", reason: `"${principalName}" is not an address` }],
-      };
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const raw = news as unknown as Record<string, unknown>;
+    const principalName = checkAddress(raw, "principalName", failures);
+    if (typeof raw.userId !== "string" || raw.userId === "") {
+      failures.push({ property: "userId", reason: "the organization user's id is required" });
     }
-    if (typeof news.userId !== "string" || news.userId === "") {
-      return {
-        failures: [{ property: "userId", reason: "the organization user's id is required" }],
-      };
-    }
+    const role = checkRole(raw, "role", failures);
+    if (failures.length > 0) return { failures };
     return {
       inputs: {
         ...news,
         principalName,
-        ...(news.originId ? { originId: String(news.originId).toLowerCase() } : {}),
-        role: news.role === "temporaryOwner" ? "temporaryOwner" : "owner",
+        ...(raw.originId ? { originId: String(raw.originId).toLowerCase() } : {}),
+        role,
       },
     };
   },
 
-  async diff(_id, olds: Outputs, news: Inputs) {
-    const replaces = (["organization", "userId"] as const).filter((k) => olds[k] !== news[k]);
+  async diff(_id, olds, news) {
+    const replaces = [
+      ...(sameOrganization(olds.organization, news.organization) ? [] : ["organization"]),
+      ...(olds.userId !== news.userId ? ["userId"] : []),
+    ];
     const changes =
       replaces.length > 0 ||
       olds.principalName !== news.principalName ||
@@ -91,24 +107,20 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     return { changes, replaces };
   },
 
-  async create(inputs: Inputs) {
+  async create(inputs) {
     return { id: `${inputs.organization}/${inputs.userId}`, outs: await map(inputs) };
   },
 
-  async read(id, props: Outputs) {
-    const user = await clientFor(props.organization, props.role).getUser(props.userId);
+  async read(id, props) {
+    const p = props as Outputs;
+    const user = await clientFor(p.organization, p.role).getUser(p.userId);
     if (user === undefined) return {};
-    const inputs: Inputs = {
-      organization: props.organization,
-      userId: props.userId,
-      principalName: props.principalName,
-      ...(props.originId ? { originId: props.originId } : {}),
-      role: props.role,
-    };
-    return { id, props: outputsOf(inputs, user), inputs };
+    const { boundPrincipalName, boundOrigin, boundOriginId, ...inputs } = p;
+    void [boundPrincipalName, boundOrigin, boundOriginId];
+    return readResult(id, outputsOf(inputs, user), inputs);
   },
 
-  async update(_id, _olds: Outputs, news: Inputs) {
+  async update(_id, _olds, news) {
     return { outs: await map(news) };
   },
 
@@ -117,6 +129,18 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     // disconnect the user again), and no API offers an unmap.
   },
 };
+
+/**
+ * Another organization user who holds the target identity: mapping onto it would make Azure
+ * DevOps remove that user's entitlement and group memberships to hand the identity over.
+ */
+async function holderOf(
+  client: DevOpsClient,
+  inputs: Inputs,
+): Promise<OrganizationUser | undefined> {
+  const holder = await client.findUser(inputs.principalName);
+  return holder !== undefined && holder.id !== inputs.userId ? holder : undefined;
+}
 
 /** Binds the user unless it already is (a re-run converges without a second call). */
 async function map(inputs: Inputs): Promise<Outputs> {
@@ -128,19 +152,42 @@ async function map(inputs: Inputs): Promise<Outputs> {
     );
   }
   if (isBound(user, inputs)) return outputsOf(inputs, user);
-  if (!user.descriptor)
+  if (!user.descriptor) {
     throw new Error(`The organization user ${user.principalName} has no descriptor to map.`);
-  await client.mapUser(user.descriptor, {
-    principalName: inputs.principalName,
-    ...(inputs.originId ? { originId: inputs.originId } : {}),
-  });
-  const after = await client.getUser(inputs.userId);
-  if (after === undefined || !isBound(after, inputs)) {
+  }
+  const holder = await holderOf(client, inputs);
+  if (holder !== undefined) {
     throw new Error(
-      `${user.principalName} was mapped to ${inputs.principalName}, but the organization reports it bound to ${after?.principalName ?? "nothing"} (origin ${after?.origin ?? "?"}).`,
+      `Not mapping ${user.principalName} to ${inputs.principalName}: the organization user ${holder.principalName} (${holder.id}) holds that identity, and Azure DevOps would remove that user's access to hand it over. Nothing was changed.`,
     );
   }
-  return outputsOf(inputs, after);
+  const descriptor = user.descriptor;
+  await applied(
+    () =>
+      client.mapUser(descriptor, {
+        principalName: inputs.principalName,
+        ...(inputs.originId ? { originId: inputs.originId } : {}),
+      }),
+    // A retried mapping whose first answer was lost meets "cannot transfer identity to itself".
+    async () => {
+      const now = await client.getUser(inputs.userId);
+      return now !== undefined && isBound(now, inputs);
+    },
+  );
+  const seen = await waitFor(
+    () => client.getUser(inputs.userId),
+    (after) => after !== undefined && isBound(after, inputs),
+    {
+      attempts: inputs.verifyAttempts ?? PATIENCE.attempts,
+      intervalMs: inputs.verifyIntervalMs ?? PATIENCE.intervalMs,
+    },
+  );
+  if (!seen.done || seen.value === undefined) {
+    throw new Error(
+      `${user.principalName} was mapped to ${inputs.principalName}, but the organization reports it bound to ${seen.value?.principalName ?? "nothing"} (origin ${seen.value?.origin ?? "?"}); check Organization settings → Users, then run again.`,
+    );
+  }
+  return outputsOf(inputs, seen.value);
 }
 
 /** An organization user bound to an Entra identity; leaving the program keeps the binding. */
@@ -160,7 +207,7 @@ export class UserMapping extends pulumi.dynamic.Resource {
         boundOriginId: undefined,
       },
       opts,
-      "devops-entra-connect",
+      MODULE,
       "UserMapping",
     );
   }

@@ -1,16 +1,25 @@
 import { strict as assert } from "node:assert";
 import type * as pulumi from "@pulumi/pulumi";
 import { forgetTokens } from "../providers/credentials";
-import { provider as ownerProvider } from "../providers/organizationOwner";
-import { provider as userProvider } from "../providers/organizationUser";
-import { provider as connectionProvider } from "../providers/tenantConnection";
-import { provider as mappingProvider } from "../providers/userMapping";
+import * as organizationOwner from "../providers/organizationOwner";
+import * as organizationUser from "../providers/organizationUser";
+import * as tenantConnection from "../providers/tenantConnection";
+import * as userMapping from "../providers/userMapping";
 import type { Emulator } from "./emulator/server";
-import { World, defaultObjectId, defaultUserId } from "./emulator/world";
+import { usersDigest } from "../devops/digest";
+import { World, defaultObjectId, defaultUserId, normalizeWorld } from "./emulator/world";
 import { useEmulator } from "./support/emulatorEnv";
 import { loadSerializedProvider, providerConfig, serializeProvider } from "./support/engineLike";
 import { OWNER_TOKEN, TEMPORARY_TOKEN, fixture } from "./support/programRun";
 import { refusedOperation } from "./support/faults";
+
+/** The providers as the engine drives them: untyped property bags in, property bags out. */
+const untyped = (p: object): pulumi.dynamic.ResourceProvider =>
+  p as pulumi.dynamic.ResourceProvider;
+const ownerProvider = untyped(organizationOwner.provider);
+const userProvider = untyped(organizationUser.provider);
+const connectionProvider = untyped(tenantConnection.provider);
+const mappingProvider = untyped(userMapping.provider);
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -139,7 +148,52 @@ describe("dynamic providers against the emulator", () => {
       const first = await checkAndCreate(userProvider, news);
       const again = await checkAndCreate(userProvider, news);
       assert.equal(again.id, first.id);
+      assert.equal(again.outs.addedByThisStack, true);
       assert.equal(emulator.mutations.filter((m) => m.kind === "addUser").length, 1);
+    });
+
+    it("records the owner at the time it added the user, and that it added it", async () => {
+      const { outs } = await checkAndCreate(userProvider, news);
+      assert.equal(outs.addedByThisStack, true);
+      assert.equal(outs.ownerBefore, defaultUserId("jamalhartnett@fabrikam.com"));
+    });
+
+    it("never adopts a user who was in the organization before, and never removes one it did not add", async () => {
+      // A real person, in the organization since 2018 (the fixture's dateCreated).
+      await assert.rejects(
+        checkAndCreate(userProvider, { ...news, principalName: "partner@othercompany.com" }),
+        /partner@othercompany\.com is already a user of the organization fabrikam \(added 2018-03-01T09:00:00Z\), not one this stack added; it is not adopted/,
+      );
+      const partner = defaultUserId("partner@othercompany.com");
+      // A state of an older release, which did not record who added the user: kept.
+      await userProvider.delete!(partner, {
+        organization: "fabrikam",
+        principalName: "partner@othercompany.com",
+        license: "express",
+        role: "owner",
+        userId: partner,
+      });
+      assert.ok(emulator.world.users.some((u) => u.principalName === "partner@othercompany.com"));
+      assert.deepEqual(emulator.mutations, []);
+    });
+
+    it("does not remove the user while it owns the organization", async () => {
+      const { id, outs } = await checkAndCreate(userProvider, news);
+      emulator.signIn(TEMPORARY);
+      emulator.world.owner = TEMPORARY;
+      await assert.rejects(
+        userProvider.delete!(id, outs),
+        /fabrikam-migration@outlook\.com still owns the organization fabrikam, so it is not removed: hand ownership back first/,
+      );
+      assert.ok(emulator.world.users.some((u) => u.principalName === TEMPORARY));
+    });
+
+    it("refuses an unknown role in check instead of acting as the owner", async () => {
+      const checked = await userProvider.check!({}, { ...news, role: "admin" });
+      assert.deepEqual(
+        checked.failures?.map((f) => [f.property, f.reason]),
+        [["role", 'role must be one of owner, temporaryOwner (got "admin")']],
+      );
     });
 
     it("waits out a 429 and surfaces isSuccess:false with Microsoft's message", async () => {
@@ -225,6 +279,28 @@ describe("dynamic providers against the emulator", () => {
       assert.equal(emulator.world.owner, "jamalhartnett@fabrikam.com", "ownership came back");
     });
 
+    it("fails the hand-back when the owner change answers success but changes nothing", async () => {
+      await addTemporaryUser();
+      emulator.signIn(TEMPORARY);
+      const { id, outs } = await checkAndCreate(ownerProvider, {
+        ...news,
+        verifyAttempts: 2,
+        verifyIntervalMs: 10,
+      });
+      // Azure DevOps answers the hand-back with HTTP 200, and the owner stays the temporary one.
+      emulator.injectFault({
+        method: "PATCH",
+        path: "Collections/Me",
+        body: { owner: outs.ownerId },
+        times: Infinity,
+      });
+      await assert.rejects(
+        ownerProvider.delete!(id, outs),
+        /handing ownership back: the organization fabrikam still reports owner \S+ instead of \S+ after the change/,
+      );
+      assert.equal(emulator.world.owner, TEMPORARY);
+    });
+
     it("fails clearly for a user who is not in the organization", async () => {
       await assert.rejects(
         checkAndCreate(ownerProvider, news),
@@ -296,6 +372,60 @@ describe("dynamic providers against the emulator", () => {
       );
       await connectionProvider.delete!(id, { ...outs, allowDisconnect: true });
       assert.equal(emulator.world.tenantId, null, "allowDisconnect sends the all-zero tenant");
+    });
+
+    /** What the plan saw: today's users, the temporary owner owning, TFVC accepted. */
+    const preconditions = (allowTfvc = true): tenantConnection.ConnectPreconditions => ({
+      usersDigest: usersDigest(normalizeWorld(emulator.world).users),
+      ownerId: defaultUserId(TEMPORARY),
+      allowTfvc,
+    });
+
+    it("checks again right before connecting that nobody joined, the owner and TFVC are as planned", async () => {
+      await temporaryOwnerInCharge();
+      const planned = preconditions();
+      emulator.world.users.push({ principalName: "latecomer@partner.org", origin: "msa" });
+      await assert.rejects(
+        checkAndCreate(connectionProvider, { ...news, preconditions: planned }),
+        /Not connecting the organization fabrikam: the organization's users changed since the plan \(someone joined or left\)\. Nothing was connected/,
+      );
+      emulator.world.users.pop();
+      await assert.rejects(
+        checkAndCreate(connectionProvider, { ...news, preconditions: preconditions(false) }),
+        /TFVC is not ruled out for legacy/,
+      );
+      await assert.rejects(
+        checkAndCreate(connectionProvider, {
+          ...news,
+          preconditions: { ...planned, ownerId: defaultUserId("jamalhartnett@fabrikam.com") },
+        }),
+        /the owner is now \S+, not the \S+ the plan expects/,
+      );
+      assert.equal(emulator.world.tenantId, null, "nothing was connected");
+      await checkAndCreate(connectionProvider, { ...news, preconditions: planned });
+      assert.equal(emulator.world.tenantId, TENANT);
+    });
+
+    it("verifies by the organization endpoint when the tenant header is absent, and fails when they disagree", async () => {
+      await temporaryOwnerInCharge();
+      emulator.injectFault({ method: "HEAD", path: "/fabrikam", status: 401, times: Infinity });
+      const { outs } = await checkAndCreate(connectionProvider, news);
+      assert.equal(outs.tenantId, TENANT);
+      const heads = emulator.requests.filter((r) => r.method === "HEAD");
+      assert.ok(heads.length > 0 && heads.every((r) => r.auth === "none"), "anonymous probe");
+
+      emulator.clearFaults();
+      emulator.injectFault({
+        method: "HEAD",
+        path: "/fabrikam",
+        status: 401,
+        headers: { "X-VSS-ResourceTenant": "11111111-2222-3333-4444-555555555555" },
+        times: Infinity,
+      });
+      await assert.rejects(
+        checkAndCreate(connectionProvider, news),
+        /was connected to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b, but it still reports 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b \(header: 11111111-2222-3333-4444-555555555555\)/,
+      );
     });
 
     it("adopts a connection that an earlier, failed run already made", async () => {
@@ -390,6 +520,21 @@ describe("dynamic providers against the emulator", () => {
         role: "owner",
       });
       assert.equal(outs.boundPrincipalName, "jamal@fabrikam.com");
+    });
+
+    it("refuses to map onto an identity another organization user holds", async () => {
+      await connect();
+      // sam.taylor@ is bound to the member sam.taylor@fabrikam.com by the connection.
+      await assert.rejects(
+        checkAndCreate(mappingProvider, {
+          organization: "fabrikam",
+          userId: jamal,
+          principalName: "sam.taylor@fabrikam.com",
+          role: "owner",
+        }),
+        /Not mapping jamal@outlook\.com to sam\.taylor@fabrikam\.com: the organization user sam\.taylor@fabrikam\.com \(\S+\) holds that identity/,
+      );
+      assert.equal(emulator.mutations.filter((m) => m.kind === "mapUser").length, 0);
     });
 
     it("fails with Microsoft's message for an identity the tenant does not have", async () => {
