@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     });
     t = performance.now();
     const cpu = process.cpuUsage();
-    const listed = await client.listUsers();
+    const { users: listed } = await client.listUsers();
     const listMs = performance.now() - t;
     const listCpu = process.cpuUsage(cpu);
     const listRequests = client.requestCount;

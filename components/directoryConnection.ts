@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CallerRole } from "../providers/credentials";
-import { TenantConnection } from "../providers/tenantConnection";
+import { ConnectPreconditions, TenantConnection } from "../providers/tenantConnection";
+import { RESOURCE_TYPES } from "./types";
 
 export interface DirectoryConnectionArgs {
   /** Organization name. */
@@ -11,6 +12,8 @@ export interface DirectoryConnectionArgs {
   readonly role: pulumi.Input<CallerRole>;
   /** Deleting disconnects; default false (the organization stays connected). */
   readonly allowDisconnect?: pulumi.Input<boolean>;
+  /** What the plan saw, checked again by the provider right before the connect call. */
+  readonly preconditions?: pulumi.Input<ConnectPreconditions>;
   /** Resources that must exist first: the guests, the temporary owner's ownership. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** Verification of the new tenant after connecting; defaults of the provider when unset. */
@@ -29,7 +32,7 @@ export class DirectoryConnection extends pulumi.ComponentResource {
   public readonly connection: TenantConnection;
 
   constructor(name: string, args: DirectoryConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("devops-entra-connect:organization:DirectoryConnection", name, {}, opts);
+    super(RESOURCE_TYPES.directoryConnection, name, {}, opts);
     this.connection = new TenantConnection(
       `${name}-connection`,
       {
@@ -37,6 +40,7 @@ export class DirectoryConnection extends pulumi.ComponentResource {
         tenantId: args.tenantId,
         role: args.role,
         allowDisconnect: args.allowDisconnect ?? false,
+        ...(args.preconditions !== undefined ? { preconditions: args.preconditions } : {}),
         ...(args.verifyAttempts !== undefined ? { verifyAttempts: args.verifyAttempts } : {}),
         ...(args.verifyIntervalMs !== undefined ? { verifyIntervalMs: args.verifyIntervalMs } : {}),
       },

@@ -1,7 +1,10 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import type { PairingStage } from "../plan/decisions";
 import { OrganizationOwner } from "../providers/organizationOwner";
 import { OrganizationUser } from "../providers/organizationUser";
+import { INVITATION_INPUTS } from "./tenantGuests";
+import { RESOURCE_TYPES } from "./types";
 
 export interface TemporaryOwnerArgs {
   /** Organization name. */
@@ -14,30 +17,36 @@ export interface TemporaryOwnerArgs {
   readonly redirectUrl: pulumi.Input<string>;
   /** Invitation email body; no email when undefined. */
   readonly message?: pulumi.Input<string>;
-  /** Make it the organization owner (the `connect` phase); default false. */
-  readonly takeOwnership?: boolean;
+  /**
+   * What the pairing holds (plan/decisions.ts): `member` (invited, added to the organization),
+   * `owner` (and owner of the organization), or `forgetInvitation` (only its invitation, kept so
+   * it is forgotten, not deleted, once its tenant user is gone). Default `member`.
+   */
+  readonly stage?: PairingStage;
   /** The owner to hand ownership back to (the organization's owner before the migration). */
   readonly handBackTo?: string;
 }
 
 /**
- * The temporary owner MSA-guest pairing (seed: "Determine which user is performing the connection";
- * DOMAIN §1.5): the account is invited to the tenant, added to the organization with a Basic
- * license and, in `connect`, made owner. Removing the component (the `cleanup` phase) unwinds it in
- * dependency order: ownership is handed back, the user leaves the organization, then its tenant
- * guest is deleted.
+ * The temporary owner MSA-guest pairing (docs/procedure.md#temporary-owner): the account is
+ * invited to the tenant, added to the organization with a Basic license and, in `connect`, made
+ * owner. Removing the component (the `cleanup` phase) unwinds it in dependency order: ownership is
+ * handed back and verified, the user leaves the organization, then its tenant guest is deleted.
  */
 export class TemporaryOwner extends pulumi.ComponentResource {
   public readonly msaEmail: pulumi.Output<string>;
-  /** The organization user id of the temporary account. */
-  public readonly userId: pulumi.Output<string>;
+  public readonly stage: PairingStage;
+  /** The organization user id of the temporary account (not in the `forgetInvitation` stage). */
+  public readonly userId?: pulumi.Output<string>;
   /** The tenant user created by the invitation. */
   public readonly tenantUserId: pulumi.Output<string>;
-  /** The ownership change, when `takeOwnership`. */
+  /** The ownership change, in the `owner` stage. */
   public readonly ownership?: OrganizationOwner;
 
   constructor(name: string, args: TemporaryOwnerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("devops-entra-connect:organization:TemporaryOwner", name, {}, opts);
+    super(RESOURCE_TYPES.temporaryOwner, name, {}, opts);
+    this.stage = args.stage ?? "member";
+    const forgetting = this.stage === "forgetInvitation";
     const invitation = new azuread.Invitation(
       `${name}-invitation`,
       {
@@ -49,43 +58,46 @@ export class TemporaryOwner extends pulumi.ComponentResource {
       {
         parent: this,
         // Unlike the users' guests, this one is meant to go: deleting it in `cleanup` removes the
-        // temporary account from the tenant. Any other change must not replace it (a replacement
-        // deletes the user, maybe while it owns the organization): the email-only inputs, and the
-        // user type, which an administrator changes in Entra rather than by re-inviting.
-        ignoreChanges: ["redirectUrl", "message", "userType"],
+        // temporary account from the tenant. Nothing else may replace it (a replacement deletes
+        // the user, maybe while it owns the organization); once its user is gone, it is only
+        // forgotten.
+        ignoreChanges: INVITATION_INPUTS,
+        retainOnDelete: forgetting,
         additionalSecretOutputs: ["redeemUrl"],
       },
     );
-    const user = new OrganizationUser(
-      `${name}-user`,
-      {
-        organization: args.organization,
-        principalName: args.msaEmail,
-        license: "express",
-        role: "owner",
-      },
-      { parent: this, dependsOn: [invitation] },
-    );
-    if (args.takeOwnership) {
-      this.ownership = new OrganizationOwner(
-        `${name}-ownership`,
+    this.msaEmail = pulumi.output(args.msaEmail);
+    this.tenantUserId = invitation.userId;
+    if (!forgetting) {
+      const user = new OrganizationUser(
+        `${name}-user`,
         {
           organization: args.organization,
-          ownerPrincipalName: args.msaEmail,
-          // A Project Collection Administrator changes the owner both ways: the original owner.
+          principalName: args.msaEmail,
+          license: "express",
           role: "owner",
-          handBackRole: "owner",
-          ...(args.handBackTo ? { handBackTo: args.handBackTo } : {}),
         },
-        { parent: this, dependsOn: [user] },
+        { parent: this, dependsOn: [invitation] },
       );
+      this.userId = user.userId;
+      if (this.stage === "owner") {
+        this.ownership = new OrganizationOwner(
+          `${name}-ownership`,
+          {
+            organization: args.organization,
+            ownerPrincipalName: args.msaEmail,
+            // A Project Collection Administrator changes the owner both ways: the original owner.
+            role: "owner",
+            handBackRole: "owner",
+            ...(args.handBackTo ? { handBackTo: args.handBackTo } : {}),
+          },
+          { parent: this, dependsOn: [user] },
+        );
+      }
     }
-    this.msaEmail = pulumi.output(args.msaEmail);
-    this.userId = user.userId;
-    this.tenantUserId = invitation.userId;
     this.registerOutputs({
       msaEmail: this.msaEmail,
-      userId: this.userId,
+      ...(this.userId ? { userId: this.userId } : {}),
       tenantUserId: this.tenantUserId,
     });
   }

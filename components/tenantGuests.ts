@@ -1,13 +1,24 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import type { Invitee } from "../plan/decisions";
+import { RESOURCE_TYPES } from "./types";
 
-/** One person to invite. */
-export interface Invitee {
-  /** Address the invitation goes to; lower case, also the child resource's name. */
-  readonly email: string;
-  /** Name shown in the tenant; defaults to what Entra derives from the address. */
-  readonly displayName?: string;
-}
+export type { Invitee };
+
+/**
+ * Every input of an invitation. The provider replaces the invitation, and so deletes the user,
+ * when any of them changes (docs/entra.md#replacement), and its read rewrites
+ * `userEmailAddress` from the user's `mail`, which can differ from the invited address (case, an
+ * alias, a mail changed after redemption). None may replace a guest: a guest's invitation is
+ * never changed once made.
+ */
+export const INVITATION_INPUTS = [
+  "userEmailAddress",
+  "redirectUrl",
+  "userDisplayName",
+  "userType",
+  "message",
+];
 
 export interface TenantGuestsArgs {
   /** Organization users missing from the tenant, one invitation each. */
@@ -22,8 +33,9 @@ export interface TenantGuestsArgs {
 
 /**
  * The tenant's B2B guests that this stack invites. Invitations are never deleted by the stack:
- * deleting an `azuread.Invitation` deletes the whole user from the tenant (DOMAIN §2; Terraform
- * azuread #851), which would lock the person out. Pre-existing tenant users are never passed in.
+ * deleting an `azuread.Invitation` deletes the whole user from the tenant (docs/entra.md#delete;
+ * Terraform azuread #851), which would lock the person out. Pre-existing tenant users are never
+ * passed in.
  */
 export class TenantGuests extends pulumi.ComponentResource {
   /** Sorted addresses invited by this stack: its ledger, read back on the next run. */
@@ -32,7 +44,7 @@ export class TenantGuests extends pulumi.ComponentResource {
   public readonly invitations: ReadonlyMap<string, azuread.Invitation>;
 
   constructor(name: string, args: TenantGuestsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("devops-entra-connect:entra:TenantGuests", name, {}, opts);
+    super(RESOURCE_TYPES.tenantGuests, name, {}, opts);
     const invitations = new Map<string, azuread.Invitation>();
     for (const invitee of [...args.invitees].sort((a, b) => a.email.localeCompare(b.email))) {
       if (invitations.has(invitee.email)) {
@@ -53,9 +65,7 @@ export class TenantGuests extends pulumi.ComponentResource {
             parent: this,
             // Leaving the program or `pulumi destroy` forgets the invitation but keeps the guest.
             retainOnDelete: true,
-            // Every Invitation input forces a replacement (DOMAIN §2). These only shape the
-            // invitation email, already sent; changing them must not re-invite anyone.
-            ignoreChanges: ["redirectUrl", "userDisplayName", "userType", "message"],
+            ignoreChanges: INVITATION_INPUTS,
             // Anyone holding the redeem URL can redeem the invitation as that person.
             additionalSecretOutputs: ["redeemUrl"],
           },

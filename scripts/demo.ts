@@ -348,25 +348,7 @@ async function walk(
   heading("2/4 connect — hand ownership over if needed, connect, verify");
   await w.config({ phase: "connect" });
   const blockers = await w.blockers();
-  const decisions: Record<string, unknown> = {};
-  for (const code of blockers) {
-    if (code === "HISTORIC_USERS_NOT_ACCEPTED") {
-      const users = prepared.blockers.find((b) => b.code === code)?.users ?? [];
-      note(
-        `The operator accepts that ${users.join(", ")} will become historic (kept history, no sign-in).`,
-      );
-      decisions.acceptHistoricUsers = [...users];
-    } else if (code === "TFVC_IN_USE") {
-      note(
-        "The operator accepts that TFVC workspaces owned by Microsoft accounts become unusable.",
-      );
-      decisions.allowTfvc = true;
-    } else {
-      throw new Error(
-        `the demo does not know how an operator clears ${code}; see the message above`,
-      );
-    }
-  }
+  const decisions = clearBlockers(blockers, prepared, settings);
   if (blockers.length > 0) {
     await w.config(decisions);
     await w.preview();
@@ -389,6 +371,61 @@ async function walk(
   await w.up();
   if (temporaryOwner) human(`closes the Microsoft account ${temporaryOwner}`);
   return { planned, ...(temporaryOwner ? { temporaryOwner } : {}) };
+}
+
+/**
+ * What an operator decides for each blocker the connect preview lists, as config changes: accept
+ * by name the users who would become historic (the ones left out, and those whose new identity
+ * does not exist, included), and accept TFVC. Anything else needs a person: the demo stops there.
+ */
+function clearBlockers(
+  blockers: readonly FindingCode[],
+  plan: MigrationPlan,
+  settings: Record<string, unknown>,
+): Record<string, unknown> {
+  const usersOf = (code: FindingCode): string[] =>
+    plan.blockers.find((b) => b.code === code)?.users?.map((u) => u.trim().toLowerCase()) ?? [];
+  const accepted = new Set((settings.acceptHistoricUsers as string[] | undefined) ?? []);
+  const decisions: Record<string, unknown> = {};
+  for (const code of blockers) {
+    if (code === "HISTORIC_USERS_NOT_ACCEPTED") {
+      note(
+        `The operator accepts that ${usersOf(code).join(", ")} will become historic (history kept, no sign-in).`,
+      );
+      for (const u of usersOf(code)) accepted.add(u);
+    } else if (code === "EXCLUDED_USERS_STILL_IN_ORGANIZATION") {
+      note(
+        `The operator accepts the users left out, ${usersOf(code).join(", ")}, by name: they become historic.`,
+      );
+      for (const u of usersOf(code)) accepted.add(u);
+      decisions.excludeUsers = [];
+    } else if (code === "SUPPORT_TICKET_REQUIRED") {
+      note(
+        `The operator opens a support ticket for ${usersOf(code).join(", ")} and accepts them meanwhile.`,
+      );
+      const changes = {
+        ...((settings.identityChanges as Record<string, string> | undefined) ?? {}),
+      };
+      for (const u of usersOf(code)) {
+        accepted.add(u);
+        for (const k of Object.keys(changes)) if (k.toLowerCase() === u) delete changes[k];
+      }
+      decisions.identityChanges = changes;
+    } else if (code === "TFVC_IN_USE" || code === "TFVC_NOT_VERIFIED") {
+      if (decisions.allowTfvc === undefined) {
+        note(
+          "The operator accepts that TFVC workspaces owned by Microsoft accounts become unusable.",
+        );
+      }
+      decisions.allowTfvc = true;
+    } else {
+      throw new Error(
+        `the demo does not know how an operator clears ${code}; see the message above`,
+      );
+    }
+  }
+  if (accepted.size > 0) decisions.acceptHistoricUsers = [...accepted];
+  return decisions;
 }
 
 // ---------------------------------------------------------------------------------------------

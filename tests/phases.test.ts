@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { Emulator, startEmulator } from "./emulator/server";
-import type { World } from "./emulator/world";
+import { type World, defaultObjectId, defaultUserId } from "./emulator/world";
 import {
   OWNER_TOKEN,
   TEMPORARY_TOKEN,
@@ -8,6 +8,7 @@ import {
   runProgram,
   stackConfig,
 } from "./support/programRun";
+import { stackState } from "./support/stackState";
 import { TYPES, WorldMocks, unwrap } from "./support/worldMocks";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
@@ -15,8 +16,34 @@ const TEMPORARY_UPN = "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.
 /** The Azure subscription that bills the organization, in a directory other than the tenant. */
 const SUBSCRIPTION = "2b53247c-fb65-469e-a711-46e0c29d15a1";
 const OTHER_TENANT = "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b";
-/** What `prepare` left in the stack's outputs: this stack invited the temporary owner. */
-const STACK_LEDGER = { temporaryOwner: { msaEmail: TEMPORARY } };
+const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+const OWNER_ID = defaultUserId("jamalhartnett@fabrikam.com");
+const TEMPORARY_ID = defaultUserId(TEMPORARY);
+/** What `prepare` left in the stack's state: this stack invited and added the temporary owner. */
+const PREPARED = stackState({
+  temporaryOwner: {
+    msaEmail: TEMPORARY,
+    userId: TEMPORARY_ID,
+    ownerBefore: OWNER_ID,
+    tenantUserId: defaultObjectId(TENANT, TEMPORARY_UPN),
+  },
+});
+/** What `connect` left: and the ownership it handed to the temporary owner, and the connection. */
+const CONNECTED = stackState({
+  temporaryOwner: {
+    msaEmail: TEMPORARY,
+    userId: TEMPORARY_ID,
+    ownerBefore: OWNER_ID,
+    tenantUserId: defaultObjectId(TENANT, TEMPORARY_UPN),
+  },
+  ownership: { ownerId: TEMPORARY_ID, previousOwnerId: OWNER_ID },
+  connectedTenant: TENANT,
+});
+/** Operator decisions that clear the reference world's user blockers (leaver and olduser accepted). */
+const ACCEPTED = {
+  excludeUsers: [],
+  acceptHistoricUsers: ["olduser@fabrikam.com", "leaver@othercompany.com"],
+};
 
 /** The reference world in which each token maps to its person, as Azure DevOps would see them. */
 function world(edit: (w: World) => void = () => undefined): World {
@@ -43,7 +70,7 @@ function readyWorld(edit: (w: World) => void = () => undefined): World {
 function cleared(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     temporaryOwner: { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN },
-    acceptHistoricUsers: ["olduser@fabrikam.com"],
+    ...ACCEPTED,
     allowTfvc: true,
     ...extra,
   };
@@ -106,15 +133,15 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.equal(emulator.mutations.length, 0, "evaluation changes nothing");
   });
 
-  it("refuses a temporary owner that is a pre-existing tenant identity (cleanup would delete it)", async () => {
-    const w = readyWorld(); // the account is an accepted member the stack did not invite
+  it("refuses a temporary owner that is a pre-existing identity (cleanup would remove it)", async () => {
+    const w = readyWorld(); // the account is a user and an accepted member the stack did not create
     await start(w);
     const mocks = new WorldMocks(w);
     await assert.rejects(
       runProgram(emulator, mocks, stackConfig(w, { phase: "prepare", ...cleared() })),
-      /temporaryOwner\.msaEmail fabrikam-migration@outlook\.com is already an identity of the tenant .* not one this stack invited; the cleanup phase would delete it\. Nothing was changed\./,
+      /The prepare phase is refused, and nothing was changed:\n {2}- devops-entra-connect:temporaryOwner\.msaEmail fabrikam-migration@outlook\.com is already a user of the organization \(fabrikam-migration@outlook\.com\) and an identity of the tenant \(fabrikam-migration_outlook\.com#EXT#@fabrikam\.onmicrosoft\.com\), not an account this stack created; the cleanup phase would remove it/,
     );
-    assert.equal(mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length, 0);
+    assert.equal(mocks.registrations.length, 0);
   });
 
   it("connect is refused while any blocker stands, with one message listing them all", async () => {
@@ -129,7 +156,10 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
       x.users.push({ principalName: TEMPORARY, origin: "msa" });
     });
     await start(w);
-    const mocks = new WorldMocks(w);
+    const mocks = new WorldMocks(
+      w,
+      stackState({ temporaryOwner: { msaEmail: TEMPORARY, userId: TEMPORARY_ID } }),
+    );
     await assert.rejects(
       runProgram(
         emulator,
@@ -143,10 +173,11 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
         const lines = err.message.split("\n");
         assert.match(
           lines[0],
-          /^The connect phase is refused: 6 blocker\(s\) stand, and nothing was changed\.$/,
+          /^The connect phase is refused: 7 blocker\(s\) stand, and nothing was changed\.$/,
         );
         const codes = lines.slice(1).map((l) => /^ {2}- ([A-Z_0-9]+):/.exec(l)?.[1]);
         assert.deepEqual(codes.sort(), [
+          "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
           "HISTORIC_USERS_NOT_ACCEPTED",
           "TEMPORARY_OWNER_INVITATION_NOT_REDEEMED",
           "TEMPORARY_OWNER_IS_GUEST",
@@ -157,11 +188,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
         return true;
       },
     );
-    assert.equal(
-      mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length,
-      0,
-      "nothing registered",
-    );
+    assert.equal(mocks.registrations.length, 0, "nothing registered");
     assert.equal(emulator.mutations.length, 0);
   });
 
@@ -170,7 +197,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w, STACK_LEDGER),
+      new WorldMocks(w, PREPARED),
       stackConfig(w, { phase: "connect", ...cleared() }),
     );
     assert.deepEqual(r.outputs.migrationPlan.blockers, []);
@@ -195,7 +222,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w, STACK_LEDGER),
+      new WorldMocks(w, PREPARED),
       stackConfig(w, { phase: "connect", ...cleared() }),
     );
     assert.deepEqual(r.outputs.migrationPlan.blockers, [], "billing never blocks");
@@ -226,11 +253,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     const r = await runProgram(
       emulator,
       new WorldMocks(w),
-      stackConfig(w, {
-        phase: "connect",
-        acceptHistoricUsers: ["olduser@fabrikam.com"],
-        allowTfvc: true,
-      }),
+      stackConfig(w, { phase: "connect", ...ACCEPTED, allowTfvc: true }),
     );
     assert.equal(r.mocks.registered(TYPES.temporaryOwner).length, 0);
     assert.equal(r.mocks.registered(TYPES.organizationOwner).length, 0);
@@ -247,11 +270,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
       runProgram(
         emulator,
         new WorldMocks(w),
-        stackConfig(w, {
-          phase: "connect",
-          acceptHistoricUsers: ["olduser@fabrikam.com"],
-          allowTfvc: true,
-        }),
+        stackConfig(w, { phase: "connect", ...ACCEPTED, allowTfvc: true }),
       ),
       /TOKEN_IDENTITY_MISMATCH: devops-entra-connect:devopsToken belongs to sam\.taylor@fabrikam\.com, not to ada\.lovelace@fabrikam\.com/,
     );
@@ -281,7 +300,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w, STACK_LEDGER),
+      new WorldMocks(w, CONNECTED),
       stackConfig(w, { phase: "resolve", ...cleared() }),
     );
     const mappings = r.mocks
@@ -322,7 +341,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await assert.rejects(
       runProgram(
         emulator,
-        new WorldMocks(w, STACK_LEDGER),
+        new WorldMocks(w, PREPARED),
         stackConfig(w, { phase: "resolve", ...cleared() }),
       ),
       /phase is resolve, but the organization is not connected/,
@@ -338,8 +357,8 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     const r = await runProgram(
       emulator,
       new WorldMocks(w, {
-        ...STACK_LEDGER,
-        invitedGuests: ["dev.someone@gmail.com", "partner@othercompany.com"],
+        ...CONNECTED,
+        ...stackState({ invited: ["dev.someone@gmail.com", "partner@othercompany.com"] }),
       }),
       stackConfig(w, { phase: "cleanup", ...cleared() }),
     );
@@ -377,7 +396,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     for (const phase of ["resolve", "cleanup"]) {
       const r = await runProgram(
         emulator,
-        new WorldMocks(w, STACK_LEDGER),
+        new WorldMocks(w, CONNECTED),
         stackConfig(w, { phase, ...cleared() }),
       );
       const plan = r.outputs.migrationPlan;
@@ -396,12 +415,15 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     });
     await start(w);
     for (const phase of ["connect", "resolve", "cleanup"]) {
-      const mocks = new WorldMocks(w, STACK_LEDGER);
+      const mocks = new WorldMocks(w, PREPARED);
       await assert.rejects(
         runProgram(emulator, mocks, stackConfig(w, { phase, ...cleared() })),
-        /The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b; nothing was changed\..*switch it back in the portal/,
+        new RegExp(
+          `The ${phase} phase is refused, and nothing was changed:\\n {2}- The organization is connected to tenant 11111111-2222-3333-4444-555555555555, not to 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b\\..*switch it back in the portal`,
+          "s",
+        ),
       );
-      assert.equal(mocks.registrations.filter((x) => x.type !== TYPES.stackReference).length, 0);
+      assert.equal(mocks.registrations.length, 0);
     }
   });
 
@@ -411,10 +433,10 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await assert.rejects(
       runProgram(
         emulator,
-        new WorldMocks(w, STACK_LEDGER),
+        new WorldMocks(w, PREPARED),
         stackConfig(w, { phase: "cleanup", ...cleared() }),
       ),
-      /phase is cleanup, but the organization is not connected to tenant 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b \(it reports no tenant\)\. Nothing was changed\. Run the connect phase first\./,
+      /The cleanup phase is refused, and nothing was changed:\n {2}- devops-entra-connect:phase is cleanup, but the organization is not connected to tenant 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b \(it reports no tenant\)\. Run the connect phase first\./,
     );
   });
 
@@ -423,7 +445,7 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     await start(w);
     const r = await runProgram(
       emulator,
-      new WorldMocks(w, STACK_LEDGER),
+      new WorldMocks(w, PREPARED),
       stackConfig(w, { phase: "connect", ...cleared() }),
     );
     const dynamic = r.mocks.registrations.filter((x) =>

@@ -1,13 +1,17 @@
 import { strict as assert } from "node:assert";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Emulator } from "../emulator/server";
+import { defaultObjectId } from "../emulator/world";
 import { loadSerializedProvider } from "./engineLike";
+import type { StackResources } from "../../inventory/stack";
 import { TYPES, type Registration } from "./worldMocks";
 
 /** One resource in the mini engine's state. */
 interface Entry {
   readonly type: string;
   readonly name: string;
+  /** The URN the program registered it under (parents included). */
+  readonly urn: string;
   id: string;
   outs: Record<string, unknown>;
   /** For dynamic resources: the provider loaded from the serialized `__provider`, as the engine does. */
@@ -54,6 +58,7 @@ export class MiniEngine {
             this.state.set(r.name, {
               type: r.type,
               name: r.name,
+              urn: urnOf(r),
               id: created.id,
               outs: created.outs,
               provider,
@@ -84,13 +89,23 @@ export class MiniEngine {
         if (existing === undefined) {
           steps.push({ op: "create", name: r.name });
           if (!dryRun) {
-            // azuread's part: an invitation creates a pending user in the tenant (DOMAIN §2).
+            // azuread's part: an invitation creates a pending user in the tenant, whose object id
+            // the provider records as `userId` (docs/entra.md#invitations).
             const [alias, domain] = email.split("@");
+            const upn = `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`;
             this.emulator.addTenantUser({
-              userPrincipalName: `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`,
+              userPrincipalName: upn,
               mail: email,
               userType: r.inputs.userType === "Member" ? "Member" : "Guest",
               externalUserState: "PendingAcceptance",
+            });
+            const userId = defaultObjectId(this.emulator.world.tenant.id, upn);
+            this.state.set(r.name, {
+              type: r.type,
+              name: r.name,
+              urn: urnOf(r),
+              id: userId,
+              outs: { ...r.inputs, userId },
             });
           }
         } else {
@@ -101,8 +116,14 @@ export class MiniEngine {
       } else {
         steps.push({ op: "same", name: r.name });
       }
-      if (!dryRun && existing === undefined) {
-        this.state.set(r.name, { type: r.type, name: r.name, id: r.name, outs: r.inputs });
+      if (!dryRun && existing === undefined && !this.state.has(r.name)) {
+        this.state.set(r.name, {
+          type: r.type,
+          name: r.name,
+          urn: urnOf(r),
+          id: r.name,
+          outs: r.inputs,
+        });
       }
     }
     // Resources the program no longer declares: deleted, dependents first.
@@ -123,4 +144,16 @@ export class MiniEngine {
   names(): string[] {
     return [...this.state.keys()];
   }
+
+  /** The state as the program reads it back (`pulumi:pulumi:readStackResourceOutputs`). */
+  stack(): StackResources {
+    return Object.fromEntries(
+      [...this.state.values()].map((e) => [e.urn, { type: e.type, outputs: e.outs }]),
+    );
+  }
+}
+
+function urnOf(r: Registration): string {
+  assert.ok(r.urn, `${r.name} has no URN: run the program through programRun.ts`);
+  return r.urn;
 }

@@ -8,6 +8,7 @@ import { BASE_URL_ENV } from "../../devops/hosts";
 import { ProgramOptions, ProgramOutputs, migrationProgram } from "../../program";
 import type { Emulator } from "../emulator/server";
 import type { World } from "../emulator/world";
+import type { StackResources } from "../../inventory/stack";
 import { WorldMocks, unwrap } from "./worldMocks";
 
 export const FIXTURE = path.join(__dirname, "..", "fixtures", "world.json");
@@ -44,6 +45,19 @@ export interface Run {
   readonly outputs: ProgramOutputs;
   readonly invitedGuests: string[];
   readonly client: DevOpsClient;
+  /**
+   * The stack's state after this run, as a successful `pulumi up` would leave it under mocks:
+   * every registered resource with the state the mocks gave it. The next run reads it back.
+   */
+  readonly state: StackResources;
+}
+
+/** The mock monitor's view of what a run registered: URN (parents included) → id and state. */
+function registeredResources(): Map<string, { urn: string; state: Record<string, unknown> }> {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    getRegisteredResources(): Map<string, { urn: string; state: Record<string, unknown> }>;
+  };
+  return monitor.getRegisteredResources();
 }
 
 /**
@@ -81,5 +95,13 @@ export async function runProgram(
     "the program made only the expected invokes and registrations",
   );
   assert.ok(client);
-  return { mocks, outputs, invitedGuests, client };
+  const state: Record<string, { type: string; outputs: Record<string, unknown> }> = {};
+  for (const [urn, r] of registeredResources()) {
+    const type = urn.split("::")[2].split("$").pop() as string;
+    state[urn] = { type, outputs: r.state };
+    const name = urn.slice(urn.lastIndexOf("::") + 2);
+    for (const reg of mocks.registrations)
+      if (reg.name === name && reg.type === type) reg.urn = urn;
+  }
+  return { mocks, outputs, invitedGuests, client, state };
 }

@@ -1,19 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { NormalizedWorld, World, normalizeWorld } from "../emulator/world";
+import { RESOURCE_TYPES } from "../../components/types";
+import { READ_STACK_RESOURCES, type StackResources } from "../../inventory/stack";
+import { NormalizedWorld, World, defaultUserId, normalizeWorld } from "../emulator/world";
 import { getUsersResult } from "./azureadShapes";
-
-/** The outputs a previous run left, which the program reads back through its self stack reference. */
-export interface Ledger {
-  readonly invitedGuests?: string[];
-  readonly identityMappings?: readonly { userId: string; from: string; to: string }[];
-  readonly temporaryOwner?: { readonly msaEmail?: string };
-}
 
 /** One resource the program registered under mocks. */
 export interface Registration {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, unknown>;
+  /** Its URN (parents included), once the run finished (`programRun.ts` fills it in). */
+  urn?: string;
 }
 
 /** The invokes the program is allowed to make, answered from the world's tenant. */
@@ -25,19 +22,8 @@ const INVOKES = {
 } as const;
 
 /** Resource types the program may register; anything else fails the test. */
-export const TYPES = {
-  invitation: "azuread:index/invitation:Invitation",
-  randomPet: "random:index/randomPet:RandomPet",
-  stackReference: "pulumi:pulumi:StackReference",
-  tenantGuests: "devops-entra-connect:entra:TenantGuests",
-  temporaryOwner: "devops-entra-connect:organization:TemporaryOwner",
-  directoryConnection: "devops-entra-connect:organization:DirectoryConnection",
-  organizationUser: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationUser",
-  organizationOwner: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationOwner",
-  tenantConnection: "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection",
-  userMapping: "pulumi-nodejs:dynamic/devops-entra-connect:UserMapping",
-} as const;
-const RESOURCE_TYPES = new Set<string>(Object.values(TYPES));
+export const TYPES = RESOURCE_TYPES;
+const REGISTRABLE = new Set<string>(Object.values(TYPES));
 
 /**
  * Pulumi mocks that answer azuread invokes from the same world fixture as the Azure DevOps
@@ -53,20 +39,26 @@ export class WorldMocks implements pulumi.runtime.Mocks {
 
   /**
    * @param world the tenant (and organization) the invokes answer from
-   * @param ledger the `invitedGuests` output a previous run left, returned by the self stack reference
+   * @param stack the resources a previous run left in the stack's state, which the program reads
+   *   back (`pulumi:pulumi:readStackResourceOutputs`); default none, a new stack
    * @param signedInTenant the tenant the azuread provider is signed in to (default: the world's)
    */
   constructor(
     world: World,
-    ledger?: string[] | Ledger,
+    public stack: StackResources = {},
     private readonly signedInTenant?: string,
     private readonly disabledInvokes: readonly string[] = [],
   ) {
     this.world = normalizeWorld(world);
-    this.ledger = Array.isArray(ledger) ? { invitedGuests: ledger } : ledger;
   }
 
-  private readonly ledger?: Ledger;
+  /** The organization owner's user id, as the emulator derives it. */
+  private ownerId(): string {
+    return (
+      this.world.users.find((u) => u.principalName.toLowerCase() === this.world.owner.toLowerCase())
+        ?.id ?? defaultUserId(this.world.owner)
+    );
+  }
 
   /** Replaces the world the invokes answer from (e.g. after invitees redeemed). */
   setWorld(world: World): void {
@@ -83,6 +75,8 @@ export class WorldMocks implements pulumi.runtime.Mocks {
       this.failClosed(`unexpected invoke ${args.token}`);
     const tenant = this.world.tenant;
     switch (args.token) {
+      case READ_STACK_RESOURCES:
+        return { name: args.inputs.stackName, outputs: this.stack };
       case INVOKES.getClientConfig:
         return {
           tenantId: this.signedInTenant ?? tenant.id,
@@ -137,36 +131,43 @@ export class WorldMocks implements pulumi.runtime.Mocks {
     id: string | undefined;
     state: Record<string, unknown>;
   } {
-    if (!RESOURCE_TYPES.has(args.type))
+    if (!REGISTRABLE.has(args.type))
       this.failClosed(`unexpected resource type ${args.type} (${args.name})`);
     this.registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
     switch (args.type) {
-      case "pulumi:pulumi:StackReference":
-        return {
-          id: String(args.inputs.name),
-          state: {
-            name: args.inputs.name,
-            outputs: { ...this.ledger },
-            secretOutputNames: [],
-          },
-        };
-      case "azuread:index/invitation:Invitation": {
+      case TYPES.invitation: {
         const email = String(args.inputs.userEmailAddress);
+        // The user the invitation stands for: the tenant's, when it has one already.
+        const existing = this.world.tenant.users.find(
+          (u) => u.mail?.toLowerCase() === email.toLowerCase(),
+        );
         return {
           id: `invitation-${email}`,
           state: {
             ...args.inputs,
-            userId: `guest-${email}`,
+            userId: existing?.objectId ?? `guest-${email}`,
             redeemUrl: `https://login.example/redeem/${email}`,
           },
         };
       }
       case TYPES.randomPet:
         return { id: "brave-otter", state: { ...args.inputs } };
-      case TYPES.organizationUser:
+      case TYPES.organizationUser: {
+        // What the provider records when it adds the user: the emulator's id for that principal.
+        const userId = defaultUserId(String(args.inputs.principalName));
         return {
-          id: `user-${String(args.inputs.principalName)}`,
-          state: { ...args.inputs, userId: `user-${String(args.inputs.principalName)}` },
+          id: userId,
+          state: { ...args.inputs, userId, addedByThisStack: true, ownerBefore: this.ownerId() },
+        };
+      }
+      case TYPES.organizationOwner:
+        return {
+          id: `${String(args.inputs.organization)}/owner`,
+          state: {
+            ...args.inputs,
+            ownerId: defaultUserId(String(args.inputs.ownerPrincipalName)),
+            previousOwnerId: this.ownerId(),
+          },
         };
       default:
         return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
@@ -177,21 +178,4 @@ export class WorldMocks implements pulumi.runtime.Mocks {
 /** Resolves an Output's value under mocks. */
 export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
-}
-
-/** The outputs a run leaves for the next one to read back (what `pulumi up` would save). */
-export function ledgerOf(run: {
-  invitedGuests: string[];
-  outputs: {
-    identityMappings: readonly { userId: string; from: string; to: string }[];
-    temporaryOwner?: { msaEmail?: string };
-  };
-}): Ledger {
-  return {
-    invitedGuests: run.invitedGuests,
-    identityMappings: [...run.outputs.identityMappings],
-    ...(run.outputs.temporaryOwner?.msaEmail
-      ? { temporaryOwner: { msaEmail: run.outputs.temporaryOwner.msaEmail } }
-      : {}),
-  };
 }
