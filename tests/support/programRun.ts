@@ -58,6 +58,7 @@ export async function runProgram(
   options: Pick<ProgramOptions, "entraCredential"> = {},
 ): Promise<Run> {
   await pulumi.runtime.setMocks(mocks, "devops-entra-connect", "dev", preview, "organization");
+  mocks.observe();
   pulumi.runtime.setAllConfig(config, [
     "devops-entra-connect:devopsToken",
     "devops-entra-connect:temporaryOwner",

@@ -1,39 +1,40 @@
 /**
  * Stand-in for the `azuread` provider plugin, for end-to-end runs of the real Pulumi engine: the
  * real provider needs Microsoft Graph, which these machines cannot reach. It speaks the same gRPC
- * protocol (through `@pulumi/pulumi/provider`'s `main`), under the same package name and version as
- * the installed `@pulumi/azuread` SDK, and keeps the tenant in the Azure DevOps emulator's world
- * (its `/_emulator/*` control API), so the program's invokes and the tests see one tenant.
+ * protocol (served by `azuread.ts` through `@pulumi/pulumi/provider`'s `main`), under the same
+ * package name and version as the installed `@pulumi/azuread` SDK, and keeps the tenant in the
+ * Azure DevOps emulator's world (its `/_emulator/*` control API), so the program's invokes and the
+ * tests see one tenant.
  *
- * Only what the program uses is implemented; anything else fails loudly, so an unexpected call
- * shows up as a test failure instead of a silent success:
- * - resource `azuread:index/invitation:Invitation` (B2B invitation: creates a guest user; delete
- *   removes the whole user, as Graph does);
- * - invokes `getClientConfig`, `getDomains`, `getUsers` (only `returnAll: true`), `getUser`.
- *
- * Started by `bin/pulumi-resource-azuread`, which the harness puts on the CLI's PATH.
+ * The behaviour is the real provider's (tests/support/entraGraph.ts for the Invitation lifecycle,
+ * tests/support/azureadShapes.ts for the invokes; docs/test-doubles-entra.md lists the rules).
+ * Scenarios turn its load-bearing guesses with env vars: {@link GRAPH_SWITCH_ENV},
+ * {@link SIGNED_IN_TENANT_ENV} and {@link UNVERIFIED_ENV}.
  */
 import { readFileSync } from "node:fs";
-import * as provider from "@pulumi/pulumi/provider";
+import type * as provider from "@pulumi/pulumi/provider";
 import {
-  externalAddressOf,
-  isExternalUpn,
-  normalizeWorld,
-  tenantUsersMatching,
-  type NormalizedTenantUser,
-  type NormalizedWorld,
-  type TenantUser,
-} from "../../emulator/world";
+  clientConfigResult,
+  domainsResult,
+  getUserResult,
+  getUsersResult,
+  requireReturnAll,
+} from "../../support/azureadShapes";
 import {
-  changedKeys,
-  control,
-  messageOf,
-  readWorld,
-  requireString,
-  resourceType,
-  reveal,
-} from "./common";
-import { getUsersResult, listedUser } from "../../support/azureadShapes";
+  GRAPH_SWITCH_ENV,
+  INVITATION_DEFAULTS,
+  INVITATION_INPUTS,
+  InvitationInitError,
+  type InvitationState,
+  createInvitation,
+  deleteInvitation,
+  graphSwitchesFromEnv,
+  readInvitation,
+} from "../../support/entraGraph";
+import { changedKeys, readWorld, requireString, resourceType, reveal } from "./common";
+import { controlTenantStore } from "./controlStore";
+
+export { GRAPH_SWITCH_ENV };
 
 export const INVITATION = "azuread:index/invitation:Invitation";
 export const INVOKES = {
@@ -48,15 +49,8 @@ export const INVOKES = {
  * program's wrong-tenant refusal. Unset, it is the emulated tenant's id.
  */
 export const SIGNED_IN_TENANT_ENV = "E2E_AZUREAD_SIGNED_IN_TENANT";
-
-/** Every Invitation input; the real provider forces a replacement when any of them changes. */
-const INVITATION_INPUTS = [
-  "userEmailAddress",
-  "redirectUrl",
-  "userDisplayName",
-  "userType",
-  "message",
-] as const;
+/** Comma-separated domains of the world that are not verified (default: all are verified). */
+export const UNVERIFIED_ENV = "E2E_AZUREAD_UNVERIFIED";
 
 /** The version the SDK asks for, so the plugin answers like the real one of that release. */
 function sdkVersion(): string {
@@ -64,69 +58,55 @@ function sdkVersion(): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-async function tenant(): Promise<NormalizedWorld["tenant"]> {
-  return normalizeWorld(await readWorld()).tenant;
+/** A check failure when a present, known value does not have the form the provider validates. */
+function requireForm(
+  inputs: Record<string, unknown>,
+  key: string,
+  form: RegExp,
+  what: string,
+  failures: provider.CheckFailure[],
+): void {
+  const value = reveal(inputs[key]);
+  if (typeof value === "string" && value.trim() !== "" && !form.test(value.trim())) {
+    failures.push({ property: key, reason: `expected ${key} to be ${what}, got ${value}` });
+  }
 }
 
-/** Entra writes an invited alias@domain as `alias_domain#EXT#@<initial domain>`. */
-function guestUpn(address: string, domains: readonly string[]): string {
-  const initial = domains.find((d) => d.toLowerCase().endsWith(".onmicrosoft.com")) ?? domains[0];
-  return `${address.replace("@", "_")}#EXT#@${initial}`;
-}
-
-/** A redeem link for the user, shaped like Entra's (the stand-in never serves it). */
-function redeemUrlOf(tenantId: string, user: NormalizedTenantUser): string {
-  const ticket = Buffer.from(`${tenantId}/${user.objectId}`, "utf8").toString("base64url");
-  return `https://login.microsoftonline.com/redeem?rd=${ticket}`;
+/** The state the provider keeps, from the engine's (possibly secret-wrapped) outputs. */
+function stateOf(props: Record<string, unknown>): InvitationState {
+  const plain = reveal(props) as Record<string, unknown>;
+  return {
+    userEmailAddress: String(plain.userEmailAddress ?? ""),
+    userType: String(plain.userType ?? "Guest"),
+    userId: String(plain.userId ?? ""),
+    redeemUrl: String(plain.redeemUrl ?? ""),
+  };
 }
 
 /**
- * Graph's invitation manager: an address that already is an external user (a guest, or a B2B
- * member with an `#EXT#` UPN) gets that user back; one that belongs to a non-external user is
- * refused; anyone else becomes a new user pending acceptance.
+ * The engine's outputs for a provider state: the raw inputs (secret markers survive), with what
+ * the provider computed or read back over them. The address stays the raw input unless Graph's
+ * mail differs from it.
  */
-async function invite(inputs: Record<string, unknown>): Promise<NormalizedTenantUser> {
-  const address = String(inputs.userEmailAddress).trim();
-  const userType = (inputs.userType as string | undefined) ?? "Guest";
-  const before = await tenant();
-  const existing = tenantUsersMatching(before.users, address);
-  const internal = existing.find((u) => !isExternalUpn(u.userPrincipalName));
-  if (internal !== undefined) {
-    throw new Error(
-      `creating invitation for ${address}: Non-external user already exists in the directory (${internal.userPrincipalName})`,
-    );
-  }
-  if (existing.length > 0) return existing[0];
-
-  const upn = guestUpn(address, before.domains);
-  const user: TenantUser = {
-    userPrincipalName: upn,
-    mail: address,
-    userType: userType === "Member" ? "Member" : "Guest",
-    displayName: (inputs.userDisplayName as string | undefined) ?? address,
-    externalUserState: "PendingAcceptance",
+function outputsOf(raw: Record<string, unknown>, state: InvitationState): Record<string, unknown> {
+  const sameAddress = reveal(raw.userEmailAddress) === state.userEmailAddress;
+  return {
+    ...raw,
+    userEmailAddress: sameAddress ? raw.userEmailAddress : state.userEmailAddress,
+    userType: state.userType,
+    userId: state.userId,
+    redeemUrl: state.redeemUrl,
   };
-  const added = await control("POST", "tenant/users", user);
-  if (added.status !== 201) {
-    throw new Error(
-      `creating invitation for ${address}: HTTP ${added.status} ${messageOf(added.body)}`,
-    );
-  }
-  // The object id is the emulator's to assign; read it back as the real provider reads the answer.
-  const created = (await tenant()).users.find(
-    (u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase(),
-  );
-  if (created === undefined) {
-    throw new Error(`creating invitation for ${address}: the new user ${upn} is not in the tenant`);
-  }
-  return created;
 }
 
 const invitation: provider.Provider = {
   async check(_urn, _olds, news) {
     const failures: provider.CheckFailure[] = [];
+    // rule Z2 [doc] invitation_resource.go schema (@pulumi/azuread invitation.d.ts): user_email_address and redirect_url required, an e-mail address and an http(s) URL; user_type Guest or Member (the failure texts are ours)
     requireString(news, "userEmailAddress", failures);
     requireString(news, "redirectUrl", failures);
+    requireForm(news, "userEmailAddress", /^[^@\s]+@[^@\s]+$/, "a valid email address", failures);
+    requireForm(news, "redirectUrl", /^https?:\/\/[^/\s]+/i, "an http or https URL", failures);
     const userType = reveal(news.userType);
     if (typeof userType === "string" && !["Guest", "Member"].includes(userType)) {
       failures.push({
@@ -139,128 +119,83 @@ const invitation: provider.Provider = {
   },
 
   async diff(_id, _urn, olds, news) {
-    const replaces = changedKeys(INVITATION_INPUTS, olds, news, { userType: "Guest" });
+    const replaces = changedKeys(INVITATION_INPUTS, olds, news, INVITATION_DEFAULTS);
     return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
   },
 
   async create(_urn, inputs) {
-    const plain = reveal(inputs) as Record<string, unknown>;
-    const user = await invite(plain);
-    const tenantId = (await tenant()).id;
-    return {
-      id: user.objectId,
-      outs: {
-        ...inputs,
-        userType: plain.userType ?? "Guest",
-        userId: user.objectId,
-        redeemUrl: redeemUrlOf(tenantId, user),
-      },
-    };
+    const plain = reveal(inputs) as Record<string, string | undefined>;
+    try {
+      const { id, state } = await createInvitation(
+        controlTenantStore(),
+        {
+          userEmailAddress: String(plain.userEmailAddress).trim(),
+          ...(plain.userType ? { userType: plain.userType } : {}),
+          ...(plain.userDisplayName ? { userDisplayName: plain.userDisplayName } : {}),
+        },
+        graphSwitchesFromEnv(),
+      );
+      return { id, outs: outputsOf(inputs, state) };
+    } catch (err) {
+      // The provider server packs `id`, `properties` and `reasons` into ErrorResourceInitFailed.
+      if (err instanceof InvitationInitError) {
+        throw Object.assign(new Error(err.message), {
+          id: err.id,
+          properties: outputsOf(inputs, err.properties),
+          reasons: err.reasons,
+        });
+      }
+      throw err;
+    }
   },
 
   async read(id, _urn, props) {
-    const user = (await tenant()).users.find((u) => u.objectId === id.toLowerCase());
-    // Gone from the tenant: an empty id tells the engine the resource no longer exists.
-    if (user === undefined) return { id: "", props: {} };
-    const state: Record<string, unknown> = { ...(props as object), userId: user.objectId };
+    const old = (props ?? {}) as Record<string, unknown>;
+    const state = outputsOf(old, await readInvitation(controlTenantStore(), stateOf(old)));
+    // A refresh takes the inputs from what was read (the bridge extracts them from the state).
     const inputs = Object.fromEntries(
       INVITATION_INPUTS.filter((k) => state[k] !== undefined).map((k) => [k, state[k]]),
     );
     return { id, props: state, inputs };
   },
 
-  async delete(id) {
-    // Deleting an invitation deletes the invited user (DOMAIN §2); a user already gone is success.
-    const user = (await tenant()).users.find((u) => u.objectId === id.toLowerCase());
-    if (user === undefined) return;
-    const res = await control(
-      "DELETE",
-      `tenant/users/${encodeURIComponent(user.userPrincipalName)}`,
-    );
-    if (res.status !== 204 && res.status !== 404) {
-      throw new Error(
-        `deleting invited user ${user.userPrincipalName}: HTTP ${res.status} ${messageOf(res.body)}`,
-      );
-    }
+  // rule Z30 [guess] the engine updates a resource whose create failed to initialize (Z29); with no input changed the bridged provider is taken to keep the state as it is
+  async update(_id, _urn, olds) {
+    return { outs: olds };
+  },
+
+  async delete(_id, _urn, props) {
+    await deleteInvitation(controlTenantStore(), stateOf(props as Record<string, unknown>));
   },
 };
 
+/** The domains a scenario declared unverified, lower case. */
+function unverifiedDomains(): Set<string> {
+  const listed = process.env[UNVERIFIED_ENV] ?? "";
+  return new Set(
+    listed
+      .split(",")
+      .map((d) => d.trim().toLowerCase())
+      .filter((d) => d !== ""),
+  );
+}
+
 async function invoke(token: string, rawInputs: unknown): Promise<provider.InvokeResult> {
   const inputs = (reveal(rawInputs) ?? {}) as Record<string, unknown>;
-  const t = await tenant();
+  // rule Z36 [guess] outside an invitation's create, Graph reads see every user at once: no replication lag for invokes and refreshes
+  const tenant = (await readWorld()).tenant;
   switch (token) {
-    case INVOKES.getClientConfig: {
-      const signedIn = process.env[SIGNED_IN_TENANT_ENV]?.trim() || t.id;
-      const clientId = "00000000-0000-0000-0000-0000000000c1";
-      const objectId = "00000000-0000-0000-0000-0000000000c2";
+    case INVOKES.getClientConfig:
       return {
-        outputs: {
-          id: `${clientId}-${objectId}-${signedIn}`,
-          clientId,
-          objectId,
-          tenantId: signedIn,
-        },
+        outputs: clientConfigResult(process.env[SIGNED_IN_TENANT_ENV]?.trim() || tenant.id),
       };
-    }
-    case INVOKES.getDomains: {
-      // Every domain of the emulated tenant is verified; the first is the default one.
-      let domains = t.domains.map((d, i) => ({
-        adminManaged: true,
-        authenticationType: "Managed",
-        default: i === 0,
-        domainName: d,
-        initial: d.toLowerCase().endsWith(".onmicrosoft.com"),
-        root: true,
-        supportedServices: ["Email"],
-        verified: true,
-      }));
-      if (inputs.onlyDefault === true) domains = domains.filter((d) => d.default);
-      if (inputs.onlyInitial === true) domains = domains.filter((d) => d.initial);
-      return { outputs: { ...inputs, id: `domains-${t.id}`, domains } };
-    }
-    case INVOKES.getUsers: {
-      // The program must scan the tenant once; a per-address lookup costs a Graph call per user.
-      if (inputs.returnAll !== true) {
-        throw new Error(
-          `the azuread stand-in answers getUsers only with returnAll: true (got ${JSON.stringify(inputs)})`,
-        );
-      }
-      return { outputs: getUsersResult(t.users) };
-    }
-    case INVOKES.getUser: {
-      const wanted = ["objectId", "userPrincipalName", "mail"].find(
-        (k) => typeof inputs[k] === "string",
-      );
-      if (wanted === undefined) {
-        throw new Error("getUser: one of objectId, userPrincipalName or mail must be specified");
-      }
-      const value = String(inputs[wanted]).toLowerCase();
-      const user = t.users.find((u) =>
-        wanted === "objectId"
-          ? u.objectId === value
-          : wanted === "mail"
-            ? u.mail?.toLowerCase() === value
-            : u.userPrincipalName.toLowerCase() === value,
-      );
-      if (user === undefined) {
-        throw new Error(`User not found with ${wanted}: "${String(inputs[wanted])}"`);
-      }
-      return {
-        outputs: {
-          ...listedUser(user),
-          id: user.objectId,
-          userType: user.userType,
-          externalUserState:
-            user.userType === "Guest" || isExternalUpn(user.userPrincipalName)
-              ? user.externalUserState
-              : "",
-          // The invited address of an external user, as Graph lists it among otherMails.
-          otherMails: [externalAddressOf(user.userPrincipalName)].filter(
-            (m): m is string => m !== undefined,
-          ),
-        },
-      };
-    }
+    case INVOKES.getDomains:
+      return { outputs: domainsResult(tenant, inputs, unverifiedDomains()) };
+    case INVOKES.getUsers:
+      requireReturnAll(inputs);
+      return { outputs: getUsersResult(tenant) };
+    case INVOKES.getUser:
+      return { outputs: getUserResult(tenant, inputs) };
     default:
       throw new Error(`the azuread stand-in does not implement the function ${token}`);
   }
@@ -273,6 +208,7 @@ function byType<K extends "check" | "diff" | "create" | "read" | "update" | "del
   return ((...args: unknown[]) => {
     const urn = String(method === "check" || method === "create" ? args[0] : args[1]);
     const type = resourceType(urn);
+    // rule Z1 [guess] fail-closed design, not a service rule: only Invitation and the four invokes the program uses are implemented; anything else fails
     const impl = type === INVITATION ? invitation[method] : undefined;
     if (impl === undefined) {
       return Promise.reject(
@@ -283,7 +219,7 @@ function byType<K extends "check" | "diff" | "create" | "read" | "update" | "del
   }) as NonNullable<provider.Provider[K]>;
 }
 
-const azuread: provider.Provider = {
+export const azureadProvider: provider.Provider = {
   version: sdkVersion(),
   check: byType("check"),
   diff: byType("diff"),
@@ -293,5 +229,3 @@ const azuread: provider.Provider = {
   delete: byType("delete"),
   invoke,
 };
-
-void provider.main(azuread, process.argv.slice(2));
