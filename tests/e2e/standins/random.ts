@@ -3,24 +3,27 @@
  * real provider's Go module cannot be built here. Same package name and version as the installed
  * `@pulumi/random` SDK; only `random:index/randomPet:RandomPet` is implemented.
  *
- * The pet name is derived from a hash of the URN and the keepers instead of a random source, so
- * two runs of a test propose the same address and a failure reproduces. As with the real resource,
- * the value is kept in the state and only a change of an input (a replacement) yields a new one.
+ * As the real resource does, a pet name is drawn at random when the resource is created and then
+ * lives in the state only: read and delete touch nothing, and only a change of an input (a
+ * replacement) draws a new one. To reproduce a failing run, set {@link PET_REPRODUCE_ENV} to any
+ * text: names are then derived from that text, the URN and the keepers.
  *
  * Started by `bin/pulumi-resource-random`, which the harness puts on the CLI's PATH.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as provider from "@pulumi/pulumi/provider";
 import { changedKeys, resourceType, reveal } from "./common";
 
 export const RANDOM_PET = "random:index/randomPet:RandomPet";
+/** Env var: a text that makes pet names reproducible (default: drawn at random, as the real one). */
+export const PET_REPRODUCE_ENV = "E2E_RANDOM_PET_REPRODUCE";
 
-/** Every RandomPet input forces a replacement in the real provider. */
+// rule RP2 [doc] @pulumi/random randomPet.d.ts and hashicorp/terraform-provider-random internal/provider/resource_pet.go: length defaults to 2, separator to "-"; keepers, length, prefix and separator each force a replacement
 const PET_INPUTS = ["keepers", "length", "prefix", "separator"] as const;
 const DEFAULTS = { length: 2, separator: "-" };
 
-// Small word lists written for these tests; a pet is [adverbs…] adjective animal.
+// rule RP3 [deviates] the real provider draws from golang-petname's long word lists; these short lists are ours (names look alike: [adverbs…] adjective animal, lower case)
 const ADVERBS = ["briskly", "calmly", "gladly", "neatly", "quietly", "rarely", "softly", "wisely"];
 const ADJECTIVES = [
   "amber",
@@ -64,9 +67,21 @@ function sdkVersion(): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-/** `length` words chosen by successive bytes of a SHA-256 of the seed. */
-function petName(seed: string, length: number, separator: string, prefix?: string): string {
-  const digest = createHash("sha256").update(seed, "utf8").digest();
+/**
+ * The bytes a name is drawn from: random, as the real provider draws them, or a SHA-256 of the
+ * scenario's text, the URN and the keepers when {@link PET_REPRODUCE_ENV} is set.
+ */
+function entropy(urn: string, keepers: unknown): Buffer {
+  // rule RP1 [obs] hashicorp/terraform-provider-random internal/provider/resource_pet.go: Create calls petname.NonDeterministicMode() and petname.Generate(length, separator), prefix first; Read and Delete do nothing, the name lives in the state
+  const fixed = process.env[PET_REPRODUCE_ENV]?.trim();
+  if (!fixed) return randomBytes(32);
+  return createHash("sha256")
+    .update(`${fixed}\n${urn}\n${JSON.stringify(keepers ?? {})}`, "utf8")
+    .digest();
+}
+
+/** `length` words chosen by successive bytes of `digest`. */
+function petName(digest: Buffer, length: number, separator: string, prefix?: string): string {
   const pick = (list: readonly string[], i: number): string => list[digest[i % 32] % list.length];
   const words = [
     ...Array.from({ length: Math.max(0, length - 2) }, (_, i) => pick(ADVERBS, i + 2)),
@@ -107,7 +122,7 @@ const random: provider.Provider = {
     requirePet(urn);
     const plain: Record<string, unknown> = { ...DEFAULTS, ...(reveal(inputs) as object) };
     const id = petName(
-      `${urn}\n${JSON.stringify(plain.keepers ?? {})}`,
+      entropy(urn, plain.keepers),
       Number(plain.length),
       String(plain.separator),
       typeof plain.prefix === "string" ? plain.prefix : undefined,
