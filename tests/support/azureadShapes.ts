@@ -38,7 +38,7 @@ export const CLIENT = {
 } as const;
 
 export function clientConfigResult(tenantId: string): Record<string, string> {
-  // rule Z11 [obs] terraform-provider-azuread internal/services/serviceprincipals client_config_data_source.go: id "<tenant>-<client>-<object>", tenant_id, client_id, object_id of the signed-in principal (the ids are fixed test values)
+  // rule Z11 [obs] hashicorp/terraform-provider-azuread internal/services/serviceprincipals/client_config_data_source.go: id "<tenant>-<client>-<object>", tenant_id, client_id, object_id of the signed-in principal (the ids are fixed test values)
   return { id: `${tenantId}-${CLIENT.clientId}-${CLIENT.objectId}`, ...CLIENT, tenantId };
 }
 
@@ -108,7 +108,7 @@ export function domainsResult(
   inputs: Record<string, unknown>,
   unverified: ReadonlySet<string> = new Set(),
 ): Record<string, unknown> {
-  // rule Z12 [obs] terraform-provider-azuread internal/services/domains/domains_data_source.go: filters admin_managed, only_default, only_initial, only_root, supports_services; unverified domains only with include_unverified; ConflictsWith pairs; "No domains found for the provided filters"; id "domains#<tenant>#<hash of the names>"
+  // rule Z12 [obs] hashicorp/terraform-provider-azuread internal/services/domains/domains_data_source.go: filters admin_managed, only_default, only_initial, only_root, supports_services; unverified domains only with include_unverified; ConflictsWith pairs; "No domains found for the provided filters"; id "domains#<tenant>#<hash of the names>"
   for (const [a, b] of FILTER_CONFLICTS) {
     if (inputs[a] === true && inputs[b] === true) {
       throw new InvokeError(`"${a}": conflicts with ${b}`);
@@ -137,11 +137,11 @@ export function listedUser(u: NormalizedTenantUser): {
   usageLocation: string;
   userPrincipalName: string;
 } {
-  // rule Z13 [obs] terraform-provider-azuread internal/services/users/users_data_source.go: $select accountEnabled, displayName, employeeId, id, mail, mailNickname, onPremises*, usageLocation, userPrincipalName, userType, but user_type is not in the output; null fields come out "" (GetOrZero)
+  // rule Z13 [obs] hashicorp/terraform-provider-azuread internal/services/users/users_data_source.go: $select accountEnabled, displayName, employeeId, id, mail, mailNickname, onPremises*, usageLocation, userPrincipalName, userType, but user_type is not in the output; null fields come out "" (GetOrZero)
   return {
     accountEnabled: u.accountEnabled,
     displayName: u.displayName,
-    // rule Z26 [guess] the world holds no employeeId, on-premises attributes or usageLocation (all ""); mailNickname is the UPN's local part (a guest's is alias_domain#EXT#)
+    // rule Z37 [guess] the world holds no employeeId, on-premises attributes or usageLocation (all ""); mailNickname is the UPN's local part (a guest's is alias_domain#EXT#)
     employeeId: "",
     mail: u.mail ?? "",
     mailNickname: u.userPrincipalName.split("@")[0],
@@ -156,7 +156,7 @@ export function listedUser(u: NormalizedTenantUser): {
 
 /** The whole `azuread.getUsers({ returnAll: true })` answer for the tenant. */
 export function getUsersResult(tenant: InvokeTenant): Record<string, unknown> {
-  // rule Z13 [obs] users_data_source.go: return_all lists every user (go-azure-sdk's ListUsers follows the pages), fails with "No users found" on none; every selected user carries mail and mailNickname, so mails/mailNicknames stay aligned with users ("" for null); id "users#<hash of the UPNs>"
+  // rule Z35 [obs] hashicorp/terraform-provider-azuread internal/services/users/users_data_source.go: return_all lists every user (go-azure-sdk's ListUsers follows the pages), fails with "No users found" on none; every selected user carries mail and mailNickname, so mails/mailNicknames stay aligned with users ("" for null); id "users#<hash of the UPNs>"
   if (tenant.users.length === 0) throw new InvokeError("No users found");
   const listed = tenant.users.map((u) => listedUser(normalizeTenantUser(u, tenant.id)));
   return {
@@ -172,11 +172,9 @@ export function getUsersResult(tenant: InvokeTenant): Record<string, unknown> {
   };
 }
 
-/**
- * The doubles answer only the one paged scan the program makes.
- * rule Z25 [deviates] users_data_source.go also looks users up by mails, user_principal_names, object_ids, mail_nicknames or employee_ids (one Graph request per value); the doubles refuse those so that a program that scans per address fails its tests (the program's choice)
- */
+/** The doubles answer only the one paged scan the program makes. */
 export function requireReturnAll(inputs: Record<string, unknown>): void {
+  // rule Z25 [deviates] hashicorp/terraform-provider-azuread internal/services/users/users_data_source.go also looks users up by mails, user_principal_names, object_ids, mail_nicknames or employee_ids (one Graph request per value); the doubles refuse those so that a program that scans per address fails its tests (the program's choice)
   if (inputs.returnAll !== true) {
     throw new InvokeError(
       `the azuread doubles answer getUsers only with returnAll: true (got ${JSON.stringify(inputs)})`,
@@ -194,7 +192,7 @@ type Lookup = (typeof LOOKUPS)[number];
 /** The one lookup given; the provider's ExactlyOneOf refuses none or several. */
 function lookupOf(inputs: Record<string, unknown>): Lookup {
   const given = LOOKUPS.filter((k) => typeof inputs[k] === "string" && inputs[k] !== "");
-  // rule Z14 [obs] terraform-provider-azuread internal/services/users/user_data_source.go: ExactlyOneOf employee_id, mail, mail_nickname, object_id, user_principal_name (terraform-plugin-sdk's "one of `…` must be specified" / "only one of `…` can be specified")
+  // rule Z14 [obs] hashicorp/terraform-provider-azuread internal/services/users/user_data_source.go: ExactlyOneOf employee_id, mail, mail_nickname, object_id, user_principal_name (terraform-plugin-sdk's "one of `…` must be specified" / "only one of `…` can be specified"), looked up in that order with the provider's not-found texts (a mail lookup prints the empty UPN instead of the mail)
   const all = "`employee_id,mail,mail_nickname,object_id,user_principal_name`";
   if (given.length === 0) throw new InvokeError(`"object_id": one of ${all} must be specified`);
   if (given.length > 1) {
@@ -215,7 +213,7 @@ function valueOf(u: NormalizedTenantUser, lookup: Lookup): string {
 
 /** The provider's error when a lookup finds nobody, or several. */
 function lookupError(lookup: Lookup, value: string, found: number): InvokeError {
-  // rule Z14 [obs] user_data_source.go: the provider's texts; a mail lookup prints the (empty) UPN instead of the mail
+  // The provider's texts (Z14).
   const quoted = JSON.stringify(value);
   const texts: Record<Lookup, [none: string, several: string]> = {
     userPrincipalName: [
@@ -253,7 +251,7 @@ export function getUserResult(
 /** Every output of getUser: the world's fields, Graph's zero values for the rest. */
 function userFields(raw: TenantUser, u: NormalizedTenantUser): Record<string, unknown> {
   const externalUserState = externalUserStateOf(raw);
-  // rule Z14 [obs] user_data_source.go: id is the user's resource id (d.SetId(id.ID())), external_user_state, company_name, other_mails, proxy_addresses as Graph has them, GetOrZero for null
+  // rule Z36 [obs] hashicorp/terraform-provider-azuread internal/services/users/user_data_source.go: id is the user's resource id (d.SetId(id.ID())), external_user_state, company_name, other_mails, proxy_addresses as Graph has them, GetOrZero for null
   return {
     ...ZERO_USER_FIELDS,
     ...listedUser(u),

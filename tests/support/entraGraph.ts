@@ -99,7 +99,7 @@ export const GRAPH_SWITCH_ENV = {
   guestMail: "E2E_AZUREAD_GUEST_MAIL",
 } as const;
 
-// rule Z28 [guess] invitation_resource.go Create: the first PATCH's RetryFunc retries 404/500/503 until the 5-minute create timeout; how many attempts fit is not public, 30 stands for it
+// rule Z28 [guess] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Create: the first PATCH's RetryFunc retries 404/500/503 until the 5-minute create timeout; how many attempts fit is not public, 30 stands for it
 export const REPLICATION_RETRY_BUDGET = 30;
 
 /** The switches a scenario's environment sets; anything unset keeps its realistic default. */
@@ -135,7 +135,7 @@ export function guestUpnFor(address: string, domains: readonly string[]): string
 
 /** Every address under which Graph's invitation check finds a user, lower case. */
 function addressesOf(user: TenantUser): string[] {
-  // rule Z4 [doc] learn.microsoft.com/entra/external-id/customize-invitation-api "Determine if a user was already invited": userPrincipalName, mail, proxyAddresses (SMTP:), signInNames, otherMails; signInNames (B2C local accounts) are not modelled
+  // rule Z32 [doc] learn.microsoft.com/entra/external-id/customize-invitation-api "Determine if a user was already invited": userPrincipalName, mail, proxyAddresses (SMTP:), signInNames, otherMails; signInNames (B2C local accounts) are not modelled
   const proxies = (user.proxyAddresses ?? []).map((p) => p.replace(/^smtp:/i, ""));
   const invited = externalAddressOf(user.userPrincipalName);
   return [
@@ -189,7 +189,7 @@ export function classifyInvitee(matches: readonly StoredUser[]): Invitee {
   // rule Z4 [obs] microsoftgraph/msgraph-beta-sdk-dotnet#798: an address of a user who is not external is refused, "The invited user already exists in the directory as objectID: …" (the portal: "Non-external user already exists…", MicrosoftDocs/entra-docs#802)
   const internal = matches.find((u) => !isExternalUpn(u.userPrincipalName));
   if (internal !== undefined) return { kind: "internal", user: internal };
-  // rule Z5 [obs] customize-invitation-api ("won't receive an invitation"), hashicorp/terraform-provider-azuread PR #1075 ("Multiple people could invite the same person"): an existing external user is the invited user, nothing is created
+  // rule Z5 [obs] learn.microsoft.com/entra/external-id/customize-invitation-api ("won't receive an invitation"), hashicorp/terraform-provider-azuread PR #1075 ("Multiple people could invite the same person"): an existing external user is the invited user, nothing is created
   return matches.length > 0 ? { kind: "existing", user: matches[0] } : { kind: "new" };
 }
 
@@ -244,7 +244,7 @@ export function redeemUrlOf(tenantId: string, objectId: string): string {
 // ---------------------------------------------------------------------------------------------
 // The azuread provider's Invitation resource
 
-// rule Z3 [doc] @pulumi/azuread invitation.d.ts, invitation_resource.go schema: every input is ForceNew (a change replaces the invitation), user_type defaults to Guest
+// rule Z3 [doc] @pulumi/azuread invitation.d.ts, hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go schema: every input is ForceNew (a change replaces the invitation), user_type defaults to Guest
 export const INVITATION_INPUTS = [
   "userEmailAddress",
   "redirectUrl",
@@ -294,7 +294,7 @@ export async function createInvitation(
   const user =
     invitee.kind === "existing" ? invitee.user : newGuest(inputs, tenant.domains, switches);
   if (invitee.kind === "new") await store.add(user);
-  // rule Z7 [obs] invitation_resource.go Create: the resource id is the invitation's id (d.SetId(*invite.Id), a GUID), user_id the invited user's object id
+  // rule Z7 [obs] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Create: the resource id is the invitation's id (d.SetId(*invite.Id), a GUID), user_id the invited user's object id
   const id = randomUUID();
   const sent: InvitationState = {
     userEmailAddress: inputs.userEmailAddress,
@@ -316,15 +316,15 @@ async function patchCompanyName(
   lag: number,
   switches: GraphSwitches,
 ): Promise<string | undefined> {
-  // rule Z8 [obs] invitation_resource.go Create; hashicorp/terraform-provider-azuread#885, PR #1075: the PATCHes need user-write rights; with User.Invite.All or Guest Inviter only the first fails with Graph's 403 Authorization_RequestDenied "Insufficient privileges to complete the operation."
+  // rule Z8 [obs] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Create: PATCH companyName "TERRAFORM_UPDATE_<uuid>", then nullable.NoZero("") (null), so an existing companyName is lost; hashicorp/terraform-provider-azuread#885, PR #1075: the PATCHes need user-write rights, with User.Invite.All or Guest Inviter only the first fails with Graph's 403 Authorization_RequestDenied "Insufficient privileges to complete the operation."
   if (!switches.inviterCanWriteUsers) {
     return "Failed to patch guest user (1) after creating invitation: unexpected status 403 (403 Forbidden) with error: Authorization_RequestDenied: Insufficient privileges to complete the operation.";
   }
-  // rule Z20 [obs] invitation_resource.go Create: the first PATCH retries 404 while a new guest is not replicated, then fails "Timed out whilst waiting for new guest user to be replicated in Azure AD"
+  // rule Z20 [obs] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Create: the first PATCH retries 404 while a new guest is not replicated, then fails "Timed out whilst waiting for new guest user to be replicated in Azure AD"
   if (lag > REPLICATION_RETRY_BUDGET) {
     return `Timed out whilst waiting for new guest user to be replicated in Azure AD: unexpected status 404 (404 Not Found) with error: Request_ResourceNotFound: Resource '${objectId}' does not exist or one of its queried reference-property objects are not present.`;
   }
-  // rule Z8 [obs] invitation_resource.go Create: PATCH companyName "TERRAFORM_UPDATE_<uuid>", then nullable.NoZero("") (null): an existing companyName is lost
+  // The marker, then null (Z8).
   await store.patch(objectId, { companyName: `TERRAFORM_UPDATE_${randomUUID()}` });
   await store.patch(objectId, { companyName: null });
   return undefined;
@@ -335,7 +335,7 @@ export async function readInvitation(
   store: TenantStore,
   state: InvitationState,
 ): Promise<InvitationState> {
-  // rule Z9 [obs] invitation_resource.go Read: a 404 keeps the resource with an empty user_id (the id stays); otherwise user_email_address becomes the user's mail (GetOrZero: "" for none), an input that forces replacement
+  // rule Z9 [obs] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Read: a 404 keeps the resource with an empty user_id (the id stays); otherwise user_email_address becomes the user's mail (GetOrZero: "" for none), an input that forces replacement
   const user = await store.user(state.userId);
   if (user === undefined) return { ...state, userId: "" };
   return { ...state, userId: user.objectId, userEmailAddress: user.mail ?? "" };
@@ -343,7 +343,7 @@ export async function readInvitation(
 
 /** Delete: DELETE /users/{userId}, then wait until it is gone. */
 export async function deleteInvitation(store: TenantStore, state: InvitationState): Promise<void> {
-  // rule Z10 [obs] invitation_resource.go Delete, hashicorp/terraform-provider-azuread#851: deleting the invitation deletes the invited user; a user already gone fails (DeleteUser's 404, Graph's text per microsoftgraph/microsoft-graph-docs#6059)
+  // rule Z10 [obs] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Delete, hashicorp/terraform-provider-azuread#851: deleting the invitation deletes the invited user; a user already gone fails (DeleteUser's 404, Graph's text per microsoftgraph/microsoft-graph-docs#6059)
   const user = await store.user(state.userId);
   if (user === undefined) {
     throw new Error(

@@ -187,8 +187,8 @@ export class WorldMocks implements pulumi.runtime.Mocks {
   /**
    * Records the options of every registration as the SDK sends them to the engine: the mocks API
    * hands `newResource` only type, name and inputs, so this reads the RegisterResourceRequest on
-   * its way to the mock monitor. Call right after `setMocks`.
-   * rule Z18 [doc] pulumi.com/docs/iac/concepts/options/retainondelete: a resource retained on delete is left in the provider when it leaves the program; the doubles take the option from what the program sent, never from a resource's name
+   * its way to the mock monitor. Call right after `setMocks`. The mini engine honours
+   * `retainOnDelete` and `ignoreChanges` from these (rule Z18), never from a resource's name.
    */
   observe(): void {
     const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -281,11 +281,11 @@ export class WorldMocks implements pulumi.runtime.Mocks {
   /**
    * An invitation as the stand-in makes it, on the mocked tenant; a preview sends nothing to Graph,
    * so it changes nothing and knows only an existing invitee's object id.
-   * rule Z16 [obs] the unit mocks invite with the e2e stand-in's code (tests/support/entraGraph.ts, rules Z4–Z8): a new guest joins the mocked tenant, an existing external user is returned, a member's address fails; in a preview nothing changes
    */
   private async invite(
     inputs: Record<string, unknown>,
   ): Promise<{ id: string | undefined; state: Record<string, unknown> }> {
+    // rule Z16 [obs] the unit mocks invite with the e2e stand-in's code (tests/support/entraGraph.ts, rules Z4–Z9): a new guest joins the mocked tenant, an existing external user is returned, a member's address fails; a preview changes nothing (the engine does not create in a preview)
     const address = String(inputs.userEmailAddress);
     if (pulumi.runtime.isDryRun()) {
       const invitee = classifyInvitee(this.tenant.matches(address));

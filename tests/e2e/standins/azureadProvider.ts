@@ -102,7 +102,7 @@ function outputsOf(raw: Record<string, unknown>, state: InvitationState): Record
 const invitation: provider.Provider = {
   async check(_urn, _olds, news) {
     const failures: provider.CheckFailure[] = [];
-    // rule Z2 [doc] invitation_resource.go schema (@pulumi/azuread invitation.d.ts): user_email_address and redirect_url required, an e-mail address and an http(s) URL; user_type Guest or Member (the failure texts are ours)
+    // rule Z2 [doc] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go schema (@pulumi/azuread invitation.d.ts): user_email_address and redirect_url required, an e-mail address and an http(s) URL; user_type Guest or Member (the failure texts are ours)
     requireString(news, "userEmailAddress", failures);
     requireString(news, "redirectUrl", failures);
     requireForm(news, "userEmailAddress", /^[^@\s]+@[^@\s]+$/, "a valid email address", failures);
@@ -182,7 +182,7 @@ function unverifiedDomains(): Set<string> {
 
 async function invoke(token: string, rawInputs: unknown): Promise<provider.InvokeResult> {
   const inputs = (reveal(rawInputs) ?? {}) as Record<string, unknown>;
-  // rule Z36 [guess] outside an invitation's create, Graph reads see every user at once: no replication lag for invokes and refreshes
+  // rule Z34 [guess] outside an invitation's create, Graph reads see every user at once: no replication lag for invokes and refreshes
   const tenant = (await readWorld()).tenant;
   switch (token) {
     case INVOKES.getClientConfig:
