@@ -208,6 +208,16 @@ export interface InvitationInputs {
   readonly userDisplayName?: string;
 }
 
+/** What the provider sends to Graph from a resource's (plain) inputs. */
+export function invitationInputsOf(inputs: Record<string, unknown>): InvitationInputs {
+  const text = (v: unknown): v is string => typeof v === "string" && v !== "";
+  return {
+    userEmailAddress: String(inputs.userEmailAddress).trim(),
+    ...(text(inputs.userType) ? { userType: inputs.userType } : {}),
+    ...(text(inputs.userDisplayName) ? { userDisplayName: inputs.userDisplayName } : {}),
+  };
+}
+
 /** The user the invitation manager creates for a new address. */
 export function newGuest(
   inputs: InvitationInputs,

@@ -14,6 +14,7 @@ import {
   type TenantStore,
   createInvitation,
   deleteInvitation,
+  invitationInputsOf,
   readInvitation,
   snapshotStore,
 } from "./entraGraph";
@@ -190,17 +191,8 @@ export class MiniEngine {
     const inputs = r.inputs;
     // rule Z17 [obs] the mini engine creates, reads and deletes invitations with the e2e stand-in's code (tests/support/entraGraph.ts, rules Z3–Z10) on the in-process emulator: an existing invitee is returned, never a 409; guests land at the tenant's initial domain
     try {
-      const { id, state } = await createInvitation(
-        this.tenant,
-        {
-          userEmailAddress: String(inputs.userEmailAddress),
-          ...(typeof inputs.userType === "string" ? { userType: inputs.userType } : {}),
-          ...(typeof inputs.userDisplayName === "string"
-            ? { userDisplayName: inputs.userDisplayName }
-            : {}),
-        },
-        this.graph,
-      );
+      const invited = invitationInputsOf(inputs);
+      const { id, state } = await createInvitation(this.tenant, invited, this.graph);
       this.record(r, id, { ...inputs, ...state });
     } catch (err) {
       // Created but not initialized: the engine keeps it in the state, then fails the update.

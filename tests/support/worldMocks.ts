@@ -15,6 +15,7 @@ import {
   type TenantStore,
   classifyInvitee,
   createInvitation,
+  invitationInputsOf,
 } from "./entraGraph";
 
 /** The outputs a previous run left, which the program reads back through its self stack reference. */
@@ -293,17 +294,8 @@ export class WorldMocks implements pulumi.runtime.Mocks {
       return { id: undefined, state: { ...inputs, userId } };
     }
     try {
-      const { id, state } = await createInvitation(
-        this.tenant,
-        {
-          userEmailAddress: address,
-          ...(typeof inputs.userType === "string" ? { userType: inputs.userType } : {}),
-          ...(typeof inputs.userDisplayName === "string"
-            ? { userDisplayName: inputs.userDisplayName }
-            : {}),
-        },
-        REALISTIC_GRAPH,
-      );
+      const invited = invitationInputsOf(inputs);
+      const { id, state } = await createInvitation(this.tenant, invited, REALISTIC_GRAPH);
       return { id, state: { ...inputs, ...state } };
     } catch (err) {
       return this.failClosed((err as Error).message);

@@ -29,6 +29,7 @@ import {
   createInvitation,
   deleteInvitation,
   graphSwitchesFromEnv,
+  invitationInputsOf,
   readInvitation,
 } from "../../support/entraGraph";
 import { changedKeys, readWorld, requireString, resourceType, reveal } from "./common";
@@ -124,15 +125,11 @@ const invitation: provider.Provider = {
   },
 
   async create(_urn, inputs) {
-    const plain = reveal(inputs) as Record<string, string | undefined>;
+    const invited = invitationInputsOf(reveal(inputs) as Record<string, unknown>);
     try {
       const { id, state } = await createInvitation(
         controlTenantStore(),
-        {
-          userEmailAddress: String(plain.userEmailAddress).trim(),
-          ...(plain.userType ? { userType: plain.userType } : {}),
-          ...(plain.userDisplayName ? { userDisplayName: plain.userDisplayName } : {}),
-        },
+        invited,
         graphSwitchesFromEnv(),
       );
       return { id, outs: outputsOf(inputs, state) };
