@@ -288,6 +288,7 @@ function declareTemporaryOwner(
     ...(recorded?.tenantUserId ? { recordedTenantUser: recorded.tenantUserId } : {}),
     tenantUserExists: inventory.tenant.users.some((u) => u.objectId === recorded?.tenantUserId),
     holdsInvitation: recorded !== undefined,
+    ...(recorded?.stage ? { recordedStage: recorded.stage } : {}),
   });
   const msaEmail = config.temporaryOwner.msaEmail ?? recorded?.msaEmail;
   if (stage === undefined || msaEmail === undefined) return undefined;

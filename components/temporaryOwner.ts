@@ -99,6 +99,8 @@ export class TemporaryOwner extends pulumi.ComponentResource {
       msaEmail: this.msaEmail,
       ...(this.userId ? { userId: this.userId } : {}),
       tenantUserId: this.tenantUserId,
+      // Recorded in the state: the next run reads it back (a forgotten invitation is not kept again).
+      stage: this.stage,
     });
   }
 }

@@ -27,7 +27,7 @@ export interface MigrationConfig {
   readonly phase: Phase;
   readonly invitation: {
     readonly redirectUrl: string;
-    /** Entra sends the invitation email only when a message is set (DOMAIN §2). */
+    /** Entra sends the invitation email only when a message is set (docs/entra.md#invitation-email). */
     readonly sendEmail: boolean;
     readonly message?: string;
     readonly userType: InvitedUserType;
@@ -40,7 +40,8 @@ export interface MigrationConfig {
   readonly excludeUsers: ReadonlySet<string>;
   /**
    * The temporary Microsoft account that owns the organization during the connection when the
-   * owner cannot perform it (DOMAIN §1.5). Its token is kept apart, in {@link LoadedConfig}.
+   * owner cannot perform it (docs/procedure.md#temporary-owner). Its token is kept apart, in
+   * {@link LoadedConfig}.
    */
   readonly temporaryOwner: {
     /** Normalized address of the MSA; undefined until a human created it and configured it. */

@@ -1,6 +1,6 @@
 /**
  * The Azure DevOps hosts the program talks to. Each service lives on its own host; the paths are
- * the documented ones (DOMAIN §2).
+ * the documented ones (docs/azure-devops-apis.md#hosts).
  */
 export const DEVOPS_HOSTS = {
   /** Projects, and the unauthenticated tenant probe. */

@@ -1,5 +1,5 @@
 /**
- * The organization endpoints Azure DevOps does not document (DOMAIN §2 [obs]): who owns the
+ * The organization endpoints Azure DevOps does not document (docs/undocumented-endpoints.md): who owns the
  * organization, which tenant it is on, changing the owner, connecting to a tenant. Public tools use
  * them, Microsoft may change them: every path, api-version and body shape is here, and only here,
  * so a correction is one edit.

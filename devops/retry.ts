@@ -1,6 +1,6 @@
 /**
  * Bounded retries for Azure DevOps calls. Azure DevOps throttles per identity (200 TSTU per sliding
- * 5 minutes) by delaying, then answering 429 with `Retry-After` (DOMAIN §2 "Rate limits"); 5xx
+ * 5 minutes) by delaying, then answering 429 with `Retry-After` (docs/azure-devops-apis.md#rate-limits); 5xx
  * answers and dropped connections are usually transient. Anything else is permanent and fails at once.
  */
 export interface RetryPolicy {

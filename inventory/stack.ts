@@ -25,6 +25,8 @@ export interface TemporaryOwnerRecord {
   readonly ownerBefore?: string;
   /** The tenant user its invitation created (object id). */
   readonly tenantUserId?: string;
+  /** The stage the pairing was last declared at (plan/decisions.ts `PairingStage`). */
+  readonly stage?: string;
 }
 
 export interface StackLedger {
@@ -103,6 +105,11 @@ export function ledgerOf(resources: StackResources): StackLedger {
       }
       const before = text(outputs.ownerBefore);
       if (before !== undefined) temporary.ownerBefore = before.toLowerCase();
+    } else if (type === RESOURCE_TYPES.temporaryOwner) {
+      const stage = text(outputs.stage);
+      if (stage !== undefined) temporary.stage = stage;
+      const address = text(outputs.msaEmail);
+      if (address !== undefined) temporary.msaEmail ??= normalizeIdentity(address);
     } else if (type === RESOURCE_TYPES.organizationOwner) {
       const ownerId = text(outputs.ownerId);
       const previousOwnerId = text(outputs.previousOwnerId);

@@ -33,7 +33,7 @@ function billingSteps(plan: MigrationPlan): string[] {
 }
 
 /**
- * The steps no API can do, for this phase, with links (DOMAIN §1.5, §1.7, §1.8). Markdown.
+ * The steps no API can do, for this phase, with links (docs/procedure.md#manual-steps). Markdown.
  */
 export function manualSteps(f: RunFacts): string {
   const steps: string[] = [];
@@ -101,7 +101,7 @@ export function manualSteps(f: RunFacts): string {
 }
 
 /**
- * The messages to send users before and after the change (DOMAIN §1.8; seed "Inform users"),
+ * The messages to send users before and after the change (docs/procedure.md#inform-users),
  * naming the organization, the tenant and the date.
  */
 export function userCommunication(f: RunFacts): { before: string; after: string } {

@@ -71,12 +71,20 @@ export interface PairingFacts {
   readonly tenantUserExists: boolean;
   /** The stack holds the pairing's invitation. */
   readonly holdsInvitation: boolean;
+  /** The stage the stack's state recorded for the pairing last time, if any. */
+  readonly recordedStage?: string;
 }
 
-/** The stage the pairing is declared at, or undefined when it is not declared (it goes). */
+/**
+ * The stage the pairing is declared at, or undefined when it is not declared (it goes). An
+ * invitation whose user is gone is declared once more, retained on delete, and then left out: it
+ * leaves the state without the delete call that would fail.
+ */
 export function pairingStage(f: PairingFacts): PairingStage | undefined {
   if (f.phase === "cleanup") {
-    return f.holdsInvitation && !f.tenantUserExists ? "forgetInvitation" : undefined;
+    const forget =
+      f.holdsInvitation && !f.tenantUserExists && f.recordedStage !== "forgetInvitation";
+    return forget ? "forgetInvitation" : undefined;
   }
   if (f.temporaryOwner === undefined) return undefined;
   return f.phase === "connect" || f.phase === "resolve" ? "owner" : "member";

@@ -125,7 +125,11 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
   it("registers the same invitations after `up` and after the invitees redeemed (no diff)", async () => {
     const world = fixture();
     const first = await run(new WorldMocks(world), stackConfig(world));
-    const before = first.mocks.registered(INVITATION);
+    // What the program declares, not what the mocked tenant answered: the state of an invitation
+    // (its user id, its redeem URL) is the tenant's, and differs between the two runs.
+    const declared = (r: typeof first) =>
+      r.mocks.registered(INVITATION).map(({ name, inputs }) => ({ name, inputs }));
+    const before = declared(first);
 
     // The invitees are now guests of the tenant; the stack's state holds their invitations.
     const redeemed = fixture();
@@ -138,7 +142,7 @@ describe("the program under mocks, with the emulator for Azure DevOps", () => {
       });
     }
     const second = await run(new WorldMocks(redeemed, first.state), stackConfig(world), true);
-    assert.deepEqual(second.mocks.registered(INVITATION), before);
+    assert.deepEqual(declared(second), before);
     assert.deepEqual(second.invitedGuests, first.invitedGuests);
     // The plan reads the same before the invitations and after the invitees redeemed: no output
     // changes either.

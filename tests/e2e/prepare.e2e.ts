@@ -24,6 +24,7 @@ import {
 
 const INVITATION = "azuread:index/invitation:Invitation";
 const INVITEES = ["dev.someone@gmail.com", "partner@othercompany.com"];
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Default provider names carry the SDK version the program was built with. */
 function defaultProvider(pkg: string): string {
@@ -139,8 +140,8 @@ describe("prepare phase under the real Pulumi engine", function () {
       ],
     );
 
-    // The state: each invitation's id and userId are the tenant user's object id, and the
-    // redeem URL is a secret. The export decrypts secrets (`--show-secrets`), so the Azure
+    // The state: each invitation's id is the invitation's own id (as the real provider's), its
+    // userId the invited guest's object id, and the redeem URL is a secret. The export decrypts secrets (`--show-secrets`), so the Azure
     // DevOps token being absent from it means it is nowhere in the state, not even encrypted.
     const state = await scenario.exportState();
     const text = JSON.stringify(state);
@@ -150,7 +151,10 @@ describe("prepare phase under the real Pulumi engine", function () {
     assert.equal(invitations.length, 2);
     for (const r of invitations) {
       const outputs = r.outputs as Record<string, unknown>;
-      assert.equal(r.id, outputs.userId);
+      const guest = guests.find((u) => u.mail === outputs.userEmailAddress);
+      assert.equal(outputs.userId, guest?.objectId, "userId is the invited guest's object id");
+      assert.match(String(r.id), GUID, "the resource id is an invitation id");
+      assert.notEqual(r.id, outputs.userId, "not the user's object id");
       assert.equal(r.retainOnDelete, true, "invitations are retained on delete");
       assert.equal(
         (outputs.redeemUrl as Record<string, unknown>)[SECRET_SIG_KEY],

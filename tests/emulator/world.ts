@@ -59,6 +59,15 @@ export interface TenantUser {
    * A pending user is not an *active* member, so cannot connect the organization (DOMAIN §1.4).
    */
   externalUserState?: ExternalUserState;
+  /**
+   * Graph `companyName`. The azuread provider writes it while it creates an invitation (a marker,
+   * then empty), so an invited user's value is cleared. Default unset (Graph: null).
+   */
+  companyName?: string | null;
+  /** Graph `otherMails`: more addresses of the user; Graph's invitation check also matches them. */
+  otherMails?: string[];
+  /** Graph `proxyAddresses` (`SMTP:a@b`, `smtp:alias@b`); the invitation check also matches them. */
+  proxyAddresses?: string[];
 }
 
 /** Graph's `externalUserState` values the emulator models. */
@@ -843,6 +852,9 @@ export function validateTenantUser(value: unknown, path: string = "user"): Tenan
     "objectId",
     "accountEnabled",
     "externalUserState",
+    "companyName",
+    "otherMails",
+    "proxyAddresses",
   ]);
   const user: TenantUser = {
     userPrincipalName: requiredString(
@@ -875,6 +887,21 @@ export function validateTenantUser(value: unknown, path: string = "user"): Tenan
     "Accepted",
   ] as const);
   if (externalUserState !== undefined) user.externalUserState = externalUserState;
+  if (o.companyName === null) {
+    user.companyName = null;
+  } else {
+    const companyName = optionalString(o, "companyName", path);
+    if (companyName !== undefined) user.companyName = companyName;
+  }
+  for (const key of ["otherMails", "proxyAddresses"] as const) {
+    if (o[key] === undefined) continue;
+    user[key] = array(o[key], join(path, key)).map((v, i) => {
+      if (typeof v !== "string" || v.trim() === "") {
+        fail(`${join(path, key)}[${i}]`, `must be a non-empty string (got ${show(v)})`);
+      }
+      return v;
+    });
+  }
   return user;
 }
 

@@ -1,10 +1,25 @@
 import { strict as assert } from "node:assert";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Emulator } from "../emulator/server";
-import { defaultObjectId } from "../emulator/world";
+import { objectIdOf } from "../emulator/world";
+import { changedKeys } from "../e2e/standins/common";
 import { loadSerializedProvider } from "./engineLike";
+import {
+  type GraphSwitches,
+  INVITATION_DEFAULTS,
+  INVITATION_INPUTS,
+  InvitationInitError,
+  type InvitationState,
+  REALISTIC_GRAPH,
+  type TenantStore,
+  createInvitation,
+  deleteInvitation,
+  invitationInputsOf,
+  readInvitation,
+  snapshotStore,
+} from "./entraGraph";
 import type { StackResources } from "../../inventory/stack";
-import { TYPES, type Registration } from "./worldMocks";
+import { type RegisteredOptions, TYPES, type Registration } from "./worldMocks";
 
 /** One resource in the mini engine's state. */
 interface Entry {
@@ -14,27 +29,51 @@ interface Entry {
   readonly urn: string;
   id: string;
   outs: Record<string, unknown>;
+  /** The options of the latest registration, as the engine records them in the state. */
+  options?: RegisteredOptions;
   /** For dynamic resources: the provider loaded from the serialized `__provider`, as the engine does. */
   provider?: pulumi.dynamic.ResourceProvider;
 }
 
 export type Step = { op: "create" | "update" | "replace" | "delete" | "same"; name: string };
 
+/** The in-process emulator's tenant as Graph's user endpoints see it (tests/support/entraGraph.ts). */
+function emulatorTenant(emulator: Emulator): TenantStore {
+  const userById = (objectId: string) => {
+    const t = emulator.world.tenant;
+    const user = t.users.find((u) => objectIdOf(u, t.id) === objectId.toLowerCase());
+    assert.ok(user, `no tenant user has the object id ${objectId}`);
+    return user;
+  };
+  return snapshotStore(async () => emulator.world.tenant, {
+    add: async (user) => void emulator.addTenantUser(user),
+    patch: async (objectId, fields) => void Object.assign(userById(objectId), fields),
+    remove: async (objectId) =>
+      void emulator.removeTenantUser(userById(objectId).userPrincipalName),
+  });
+}
+
 /**
  * A stand-in for the engine's step generation, enough to run the program's phases end to end
  * against the emulator: it calls each dynamic provider (deserialized from its `__provider` input,
  * configured with the stack config) for create/diff/update/delete, in registration order for
  * creates and reverse creation order for deletes, and plays azuread's part for invitations on the
- * emulator's tenant. It honours what the components declare: the users' invitations are retained
- * on delete, the temporary owner's is not. The real engine is exercised by the end-to-end suite.
+ * emulator's tenant with the e2e stand-in's code (tests/support/entraGraph.ts). It honours the
+ * options the program declared (recorded by `WorldMocks.observe`): `retainOnDelete` and
+ * `ignoreChanges`. A replacement fails the test: none is expected in a migration. The real engine
+ * is exercised by the end-to-end suite.
  */
 export class MiniEngine {
   private readonly state = new Map<string, Entry>();
+  private readonly tenant: TenantStore;
 
   constructor(
-    private readonly emulator: Emulator,
+    emulator: Emulator,
     private readonly config: pulumi.dynamic.Config,
-  ) {}
+    private readonly graph: GraphSwitches = REALISTIC_GRAPH,
+  ) {
+    this.tenant = emulatorTenant(emulator);
+  }
 
   /** Applies one program evaluation's registrations; returns the steps taken. */
   async apply(registrations: readonly Registration[], dryRun = false): Promise<Step[]> {
@@ -43,101 +82,40 @@ export class MiniEngine {
     for (const r of registrations) {
       seen.add(r.name);
       const existing = this.state.get(r.name);
+      if (existing && r.options) existing.options = r.options;
       if (r.type.startsWith("pulumi-nodejs:dynamic/")) {
-        const provider = loadSerializedProvider(String(r.inputs.__provider));
-        await provider.configure?.({ config: this.config });
-        const news = Object.fromEntries(
-          Object.entries(r.inputs).filter(([k, v]) => k !== "__provider" && v !== undefined),
-        );
-        const checked = await provider.check!(existing?.outs ?? {}, news);
-        assert.equal(checked.failures, undefined, `${r.name}: ${JSON.stringify(checked.failures)}`);
-        if (existing === undefined) {
-          steps.push({ op: "create", name: r.name });
-          if (!dryRun) {
-            const created = await provider.create(checked.inputs);
-            this.state.set(r.name, {
-              type: r.type,
-              name: r.name,
-              urn: urnOf(r),
-              id: created.id,
-              outs: created.outs,
-              provider,
-            });
-          }
-          continue;
-        }
-        const diff = await provider.diff!(existing.id, existing.outs, checked.inputs);
-        if (diff.replaces && diff.replaces.length > 0) {
-          steps.push({ op: "replace", name: r.name });
-          assert.fail(
-            `${r.name} would be replaced (${diff.replaces.join(", ")}): not expected in a migration`,
-          );
-        } else if (diff.changes) {
-          steps.push({ op: "update", name: r.name });
-          if (!dryRun) {
-            const updated = await provider.update!(existing.id, existing.outs, checked.inputs);
-            existing.outs = updated.outs ?? existing.outs;
-            existing.provider = provider;
-          }
-        } else {
-          steps.push({ op: "same", name: r.name });
-        }
-        continue;
-      }
-      if (r.type === TYPES.invitation) {
-        const email = String(r.inputs.userEmailAddress);
-        if (existing === undefined) {
-          steps.push({ op: "create", name: r.name });
-          if (!dryRun) {
-            // azuread's part: an invitation creates a pending user in the tenant, whose object id
-            // the provider records as `userId` (docs/entra.md#invitations).
-            const [alias, domain] = email.split("@");
-            const upn = `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`;
-            this.emulator.addTenantUser({
-              userPrincipalName: upn,
-              mail: email,
-              userType: r.inputs.userType === "Member" ? "Member" : "Guest",
-              externalUserState: "PendingAcceptance",
-            });
-            const userId = defaultObjectId(this.emulator.world.tenant.id, upn);
-            this.state.set(r.name, {
-              type: r.type,
-              name: r.name,
-              urn: urnOf(r),
-              id: userId,
-              outs: { ...r.inputs, userId },
-            });
-          }
-        } else {
-          steps.push({ op: "same", name: r.name });
-        }
-      } else if (existing === undefined) {
-        steps.push({ op: "create", name: r.name });
+        steps.push(await this.applyDynamic(r, existing, dryRun));
+      } else if (r.type === TYPES.invitation) {
+        steps.push(await this.applyInvitation(r, existing, dryRun));
       } else {
-        steps.push({ op: "same", name: r.name });
-      }
-      if (!dryRun && existing === undefined && !this.state.has(r.name)) {
-        this.state.set(r.name, {
-          type: r.type,
-          name: r.name,
-          urn: urnOf(r),
-          id: r.name,
-          outs: r.inputs,
-        });
+        steps.push({ op: existing === undefined ? "create" : "same", name: r.name });
+        if (!dryRun) this.record(r, r.name, r.state ?? r.inputs);
       }
     }
     // Resources the program no longer declares: deleted, dependents first.
     for (const entry of [...this.state.values()].reverse()) {
       if (seen.has(entry.name)) continue;
       steps.push({ op: "delete", name: entry.name });
-      if (dryRun) continue;
-      if (entry.provider) await entry.provider.delete!(entry.id, entry.outs);
-      if (entry.type === TYPES.invitation && !entry.name.startsWith("guests-")) {
-        this.emulator.removeTenantUser(String(entry.outs.userEmailAddress));
-      }
-      this.state.delete(entry.name);
+      if (!dryRun) await this.delete(entry);
     }
     return steps;
+  }
+
+  /**
+   * `pulumi refresh` of the invitations: each reads its invited user back as the provider does,
+   * so that the next `apply` diffs against what was read (Graph's mail as `userEmailAddress`).
+   * Returns the names of the invitations whose state changed.
+   */
+  async refreshInvitations(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const entry of this.state.values()) {
+      if (entry.type !== TYPES.invitation) continue;
+      const read = await readInvitation(this.tenant, entry.outs as unknown as InvitationState);
+      const outs = { ...entry.outs, ...read };
+      if (JSON.stringify(outs) !== JSON.stringify(entry.outs)) changed.push(entry.name);
+      entry.outs = outs;
+    }
+    return changed;
   }
 
   /** The names of what is in the state. */
@@ -151,9 +129,103 @@ export class MiniEngine {
       [...this.state.values()].map((e) => [e.urn, { type: e.type, outputs: e.outs }]),
     );
   }
+
+  private record(r: Registration, id: string, outs: Record<string, unknown>): Entry {
+    const entry: Entry = {
+      type: r.type,
+      name: r.name,
+      urn: urnOf(r),
+      id,
+      outs,
+      ...(r.options ? { options: r.options } : {}),
+    };
+    this.state.set(r.name, entry);
+    return entry;
+  }
+
+  private async applyDynamic(
+    r: Registration,
+    existing: Entry | undefined,
+    dryRun: boolean,
+  ): Promise<Step> {
+    const provider = loadSerializedProvider(String(r.inputs.__provider));
+    await provider.configure?.({ config: this.config });
+    const news = Object.fromEntries(
+      Object.entries(r.inputs).filter(([k, v]) => k !== "__provider" && v !== undefined),
+    );
+    const checked = await provider.check!(existing?.outs ?? {}, news);
+    assert.equal(checked.failures, undefined, `${r.name}: ${JSON.stringify(checked.failures)}`);
+    if (existing === undefined) {
+      if (!dryRun) {
+        const created = await provider.create(checked.inputs);
+        this.record(r, created.id, created.outs).provider = provider;
+      }
+      return { op: "create", name: r.name };
+    }
+    const diff = await provider.diff!(existing.id, existing.outs, checked.inputs);
+    if (diff.replaces && diff.replaces.length > 0) {
+      assert.fail(
+        `${r.name} would be replaced (${diff.replaces.join(", ")}): not expected in a migration`,
+      );
+    }
+    if (!diff.changes) return { op: "same", name: r.name };
+    if (!dryRun) {
+      const updated = await provider.update!(existing.id, existing.outs, checked.inputs);
+      existing.outs = updated.outs ?? existing.outs;
+      existing.provider = provider;
+    }
+    return { op: "update", name: r.name };
+  }
+
+  /** azuread's part, with the stand-in's code; `ignoreChanges` applied as the engine applies it. */
+  private async applyInvitation(
+    r: Registration,
+    existing: Entry | undefined,
+    dryRun: boolean,
+  ): Promise<Step> {
+    if (existing !== undefined) {
+      const ignored = new Set(r.options?.ignoreChanges ?? []);
+      const keys = INVITATION_INPUTS.filter((k) => !ignored.has(k));
+      const replaces = changedKeys(keys, existing.outs, r.inputs, INVITATION_DEFAULTS);
+      if (replaces.length > 0) {
+        assert.fail(
+          `${r.name} would be replaced (${replaces.join(", ")}), which deletes its user unless retained: not expected in a migration`,
+        );
+      }
+      return { op: "same", name: r.name };
+    }
+    if (!dryRun) await this.createInvitation(r);
+    return { op: "create", name: r.name };
+  }
+
+  private async createInvitation(r: Registration): Promise<void> {
+    const inputs = r.inputs;
+    // rule Z17 [obs] the mini engine creates, reads and deletes invitations with the e2e stand-in's code (tests/support/entraGraph.ts, rules Z3–Z10) on the in-process emulator: an existing invitee is returned, never a 409; guests land at the tenant's initial domain
+    try {
+      const invited = invitationInputsOf(inputs);
+      const { id, state } = await createInvitation(this.tenant, invited, this.graph);
+      this.record(r, id, { ...inputs, ...state });
+    } catch (err) {
+      // Created but not initialized: the engine keeps it in the state, then fails the update.
+      if (err instanceof InvitationInitError)
+        this.record(r, err.id, { ...inputs, ...err.properties });
+      throw err;
+    }
+  }
+
+  private async delete(entry: Entry): Promise<void> {
+    // rule Z18 [doc] pulumi.com/docs/iac/concepts/options/retainondelete: a resource retained on delete leaves the state only, its provider is never called; the option is the one the program declared (WorldMocks.observe), so a component that forgets it loses its guests here too
+    if (entry.options?.retainOnDelete !== true) {
+      if (entry.provider) await entry.provider.delete!(entry.id, entry.outs);
+      if (entry.type === TYPES.invitation) {
+        await deleteInvitation(this.tenant, entry.outs as unknown as InvitationState);
+      }
+    }
+    this.state.delete(entry.name);
+  }
 }
 
+/** The registration's URN; one built from type and name for registrations a test wrote by hand. */
 function urnOf(r: Registration): string {
-  assert.ok(r.urn, `${r.name} has no URN: run the program through programRun.ts`);
-  return r.urn;
+  return r.urn ?? `urn:pulumi:dev::devops-entra-connect::${r.type}::${r.name}`;
 }

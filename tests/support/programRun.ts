@@ -72,6 +72,7 @@ export async function runProgram(
   options: Pick<ProgramOptions, "entraCredential"> = {},
 ): Promise<Run> {
   await pulumi.runtime.setMocks(mocks, "devops-entra-connect", "dev", preview, "organization");
+  mocks.observe();
   pulumi.runtime.setAllConfig(config, [
     "devops-entra-connect:devopsToken",
     "devops-entra-connect:temporaryOwner",
@@ -98,10 +99,16 @@ export async function runProgram(
   const state: Record<string, { type: string; outputs: Record<string, unknown> }> = {};
   for (const [urn, r] of registeredResources()) {
     const type = urn.split("::")[2].split("$").pop() as string;
-    state[urn] = { type, outputs: r.state };
+    // A component's registered outputs are kept as the protobuf Struct the SDK sent.
+    const raw = r.state as { toJavaScript?: () => Record<string, unknown> };
+    const recorded = typeof raw.toJavaScript === "function" ? raw.toJavaScript() : r.state;
+    state[urn] = { type, outputs: recorded };
     const name = urn.slice(urn.lastIndexOf("::") + 2);
-    for (const reg of mocks.registrations)
-      if (reg.name === name && reg.type === type) reg.urn = urn;
+    for (const reg of mocks.registrations) {
+      if (reg.name !== name || reg.type !== type) continue;
+      reg.urn = urn;
+      reg.state = recorded;
+    }
   }
   return { mocks, outputs, invitedGuests, client, state };
 }

@@ -1,16 +1,54 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_TYPES } from "../../components/types";
 import { READ_STACK_RESOURCES, type StackResources } from "../../inventory/stack";
-import { NormalizedWorld, World, defaultUserId, normalizeWorld } from "../emulator/world";
-import { getUsersResult } from "./azureadShapes";
+import {
+  type TenantUser,
+  type World,
+  defaultUserId,
+  objectIdOf,
+  userIdOf,
+} from "../emulator/world";
+import {
+  InvokeError,
+  clientConfigResult,
+  domainsResult,
+  getUserResult,
+  getUsersResult,
+  requireReturnAll,
+} from "./azureadShapes";
+import {
+  InviteeIndex,
+  REALISTIC_GRAPH,
+  type StoredUser,
+  type TenantStore,
+  classifyInvitee,
+  createInvitation,
+  invitationInputsOf,
+} from "./entraGraph";
+
+/** The resource options a registration carried to the engine (its RegisterResourceRequest). */
+export interface RegisteredOptions {
+  /** undefined when the program did not set it (the engine then deletes). */
+  readonly retainOnDelete?: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly protect?: boolean;
+}
 
 /** One resource the program registered under mocks. */
 export interface Registration {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, unknown>;
+  /** What the program declared for it; undefined unless {@link WorldMocks.observe} was called. */
+  readonly options?: RegisteredOptions;
   /** Its URN (parents included), once the run finished (`programRun.ts` fills it in). */
   urn?: string;
+  /**
+   * What the mock monitor holds for it once the run finished: a component's registered outputs,
+   * which the engine records in the state like any resource's.
+   */
+  state?: Record<string, unknown>;
 }
 
 /** The invokes the program is allowed to make, answered from the world's tenant. */
@@ -25,17 +63,100 @@ const INVOKES = {
 export const TYPES = RESOURCE_TYPES;
 const REGISTRABLE = new Set<string>(Object.values(TYPES));
 
+/** The part of the SDK's RegisterResourceRequest (resource_pb.js) that carries the options. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  hasRetainondelete(): boolean;
+  getRetainondelete(): boolean;
+  getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
+  hasProtect(): boolean;
+  getProtect(): boolean;
+}
+type RegisterResource = (req: RegisterRequest, callback: unknown) => unknown;
+
+function optionsOf(req: RegisterRequest): RegisteredOptions {
+  return {
+    ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
+    ignoreChanges: req.getIgnorechangesList(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    ...(req.hasProtect() ? { protect: req.getProtect() } : {}),
+  };
+}
+
+/**
+ * The mocked tenant behind the invitations: the world's tenant users, indexed by the addresses
+ * Graph's invitation check matches and by object id, so that thousands of invitations stay cheap.
+ */
+class MockTenant implements TenantStore {
+  private index?: InviteeIndex<TenantUser>;
+  private byId?: Map<string, TenantUser>;
+
+  constructor(private readonly world: World) {}
+
+  private stored(u: TenantUser): StoredUser {
+    return { ...u, objectId: objectIdOf(u, this.world.tenant.id) };
+  }
+
+  private ids(): Map<string, TenantUser> {
+    this.byId ??= new Map(this.world.tenant.users.map((u) => [this.stored(u).objectId, u]));
+    return this.byId;
+  }
+
+  private invitationIndex(): InviteeIndex<TenantUser> {
+    this.index ??= new InviteeIndex(this.world.tenant.users);
+    return this.index;
+  }
+
+  matches(address: string): StoredUser[] {
+    return this.invitationIndex()
+      .matching(address)
+      .map((u) => this.stored(u));
+  }
+
+  async tenant(): Promise<{ id: string; domains: readonly string[] }> {
+    return this.world.tenant;
+  }
+  async invitees(address: string): Promise<readonly StoredUser[]> {
+    return this.matches(address);
+  }
+  async user(objectId: string): Promise<StoredUser | undefined> {
+    const u = this.ids().get(objectId.toLowerCase());
+    return u === undefined ? undefined : this.stored(u);
+  }
+  async add(user: StoredUser): Promise<void> {
+    this.world.tenant.users.push(user);
+    this.invitationIndex().add(user);
+    this.ids().set(user.objectId.toLowerCase(), user);
+  }
+  async patch(objectId: string, fields: Pick<TenantUser, "companyName">): Promise<void> {
+    Object.assign(this.ids().get(objectId.toLowerCase()) ?? {}, fields);
+  }
+  async remove(objectId: string): Promise<void> {
+    const user = this.ids().get(objectId.toLowerCase());
+    if (user === undefined) return;
+    this.world.tenant.users.splice(this.world.tenant.users.indexOf(user), 1);
+    this.invitationIndex().remove(user);
+    this.ids().delete(objectId.toLowerCase());
+  }
+}
+
 /**
  * Pulumi mocks that answer azuread invokes from the same world fixture as the Azure DevOps
- * emulator, record every registration and fail closed: an invoke or resource type the program is
- * not expected to use throws, which fails the program and so the test (STYLE habit 7).
+ * emulator, with the same code as the e2e stand-in, record every registration (and, once
+ * {@link observe}d, the options it carried) and fail closed: an invoke or resource type the program
+ * is not expected to use throws, which fails the program and so the test.
  */
 export class WorldMocks implements pulumi.runtime.Mocks {
   readonly registrations: Registration[] = [];
   readonly invokes: string[] = [];
   /** What failed closed; the SDK drops a mock's error message, so tests read it here. */
   readonly unexpected: string[] = [];
-  private world: NormalizedWorld;
+  /** The mocked tenant (and organization): a copy of the world given, changed by invitations. */
+  private world: World;
+  private tenant: MockTenant;
+  private readonly options = new Map<string, RegisteredOptions>();
 
   /**
    * @param world the tenant (and organization) the invokes answer from
@@ -49,20 +170,39 @@ export class WorldMocks implements pulumi.runtime.Mocks {
     private readonly signedInTenant?: string,
     private readonly disabledInvokes: readonly string[] = [],
   ) {
-    this.world = normalizeWorld(world);
+    this.world = structuredClone(world);
+    this.tenant = new MockTenant(this.world);
   }
 
   /** The organization owner's user id, as the emulator derives it. */
   private ownerId(): string {
-    return (
-      this.world.users.find((u) => u.principalName.toLowerCase() === this.world.owner.toLowerCase())
-        ?.id ?? defaultUserId(this.world.owner)
+    const owner = this.world.users.find(
+      (u) => u.principalName.toLowerCase() === this.world.owner.toLowerCase(),
     );
+    return owner ? userIdOf(owner) : defaultUserId(this.world.owner);
   }
 
   /** Replaces the world the invokes answer from (e.g. after invitees redeemed). */
   setWorld(world: World): void {
-    this.world = normalizeWorld(world);
+    this.world = structuredClone(world);
+    this.tenant = new MockTenant(this.world);
+  }
+
+  /**
+   * Records the options of every registration as the SDK sends them to the engine: the mocks API
+   * hands `newResource` only type, name and inputs, so this reads the RegisterResourceRequest on
+   * its way to the mock monitor. Call right after `setMocks`. The mini engine honours
+   * `retainOnDelete` and `ignoreChanges` from these (rule Z18), never from a resource's name.
+   */
+  observe(): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      registerResource: RegisterResource;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+      this.options.set(`${req.getType()}::${req.getName()}`, optionsOf(req));
+      return register(req, callback);
+    };
   }
 
   registered(type: string): Registration[] {
@@ -73,52 +213,32 @@ export class WorldMocks implements pulumi.runtime.Mocks {
     this.invokes.push(args.token);
     if (this.disabledInvokes.includes(args.token))
       this.failClosed(`unexpected invoke ${args.token}`);
+    try {
+      return this.answer(args.token, args.inputs as Record<string, unknown>);
+    } catch (err) {
+      // The real provider's refusals fail the program too; their text is kept for the test.
+      if (err instanceof InvokeError) this.failClosed(err.message);
+      throw err;
+    }
+  }
+
+  // rule Z15 [obs] the unit mocks answer every invoke with the e2e stand-in's code (tests/support/azureadShapes.ts, rules Z11–Z14), from the raw world so that Graph's nulls (externalUserState) survive
+  private answer(token: string, inputs: Record<string, unknown>): pulumi.runtime.MockCallResult {
     const tenant = this.world.tenant;
-    switch (args.token) {
+    switch (token) {
       case READ_STACK_RESOURCES:
-        return { name: args.inputs.stackName, outputs: this.stack };
+        return { name: inputs.stackName, outputs: this.stack };
       case INVOKES.getClientConfig:
-        return {
-          tenantId: this.signedInTenant ?? tenant.id,
-          clientId: "00000000-0000-0000-0000-0000000000c1",
-          objectId: "00000000-0000-0000-0000-0000000000c2",
-        };
+        return clientConfigResult(this.signedInTenant ?? tenant.id);
       case INVOKES.getDomains:
-        return {
-          domains: tenant.domains.map((d, i) => ({
-            domainName: d,
-            verified: true,
-            default: i === 0,
-            initial: d.endsWith(".onmicrosoft.com"),
-            root: true,
-            adminManaged: true,
-            authenticationType: "Managed",
-            supportedServices: ["Email"],
-          })),
-        };
-      case INVOKES.getUsers: {
-        // Only the one paged scan is expected: a per-address lookup would cost a request per user.
-        if (args.inputs.returnAll !== true) {
-          this.failClosed(`getUsers called without returnAll: ${JSON.stringify(args.inputs)}`);
-        }
-        return getUsersResult(tenant.users);
-      }
-      case INVOKES.getUser: {
-        const user = tenant.users.find((u) => u.objectId === args.inputs.objectId);
-        if (user === undefined)
-          this.failClosed(`getUser: no user with objectId ${String(args.inputs.objectId)}`);
-        return {
-          objectId: user.objectId,
-          userPrincipalName: user.userPrincipalName,
-          mail: user.mail ?? "",
-          userType: user.userType,
-          externalUserState: user.externalUserState ?? "Accepted",
-          displayName: user.displayName,
-          accountEnabled: user.accountEnabled,
-        };
-      }
+        return domainsResult(tenant, inputs);
+      case INVOKES.getUsers:
+        requireReturnAll(inputs);
+        return getUsersResult(tenant);
+      case INVOKES.getUser:
+        return getUserResult(tenant, inputs);
       default:
-        return this.failClosed(`unexpected invoke ${args.token}`);
+        return this.failClosed(`unexpected invoke ${token}`);
     }
   }
 
@@ -127,29 +247,22 @@ export class WorldMocks implements pulumi.runtime.Mocks {
     throw new Error(message);
   }
 
-  newResource(args: pulumi.runtime.MockResourceArgs): {
+  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{
     id: string | undefined;
     state: Record<string, unknown>;
-  } {
+  }> {
     if (!REGISTRABLE.has(args.type))
       this.failClosed(`unexpected resource type ${args.type} (${args.name})`);
-    this.registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+    const options = this.options.get(`${args.type}::${args.name}`);
+    this.registrations.push({
+      type: args.type,
+      name: args.name,
+      inputs: args.inputs,
+      ...(options ? { options } : {}),
+    });
     switch (args.type) {
-      case TYPES.invitation: {
-        const email = String(args.inputs.userEmailAddress);
-        // The user the invitation stands for: the tenant's, when it has one already.
-        const existing = this.world.tenant.users.find(
-          (u) => u.mail?.toLowerCase() === email.toLowerCase(),
-        );
-        return {
-          id: `invitation-${email}`,
-          state: {
-            ...args.inputs,
-            userId: existing?.objectId ?? `guest-${email}`,
-            redeemUrl: `https://login.example/redeem/${email}`,
-          },
-        };
-      }
+      case TYPES.invitation:
+        return this.invite(args.inputs as Record<string, unknown>);
       case TYPES.randomPet:
         return { id: "brave-otter", state: { ...args.inputs } };
       case TYPES.organizationUser: {
@@ -171,6 +284,29 @@ export class WorldMocks implements pulumi.runtime.Mocks {
         };
       default:
         return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+    }
+  }
+
+  /**
+   * An invitation as the stand-in makes it, on the mocked tenant; a preview sends nothing to Graph,
+   * so it changes nothing and knows only an existing invitee's object id.
+   */
+  private async invite(
+    inputs: Record<string, unknown>,
+  ): Promise<{ id: string | undefined; state: Record<string, unknown> }> {
+    // rule Z16 [obs] the unit mocks invite with the e2e stand-in's code (tests/support/entraGraph.ts, rules Z4–Z9): a new guest joins the mocked tenant, an existing external user is returned, a member's address fails; a preview changes nothing (the engine does not create in a preview)
+    const address = String(inputs.userEmailAddress);
+    if (pulumi.runtime.isDryRun()) {
+      const invitee = classifyInvitee(this.tenant.matches(address));
+      const userId = invitee.kind === "existing" ? invitee.user.objectId : "";
+      return { id: undefined, state: { ...inputs, userId } };
+    }
+    try {
+      const invited = invitationInputsOf(inputs);
+      const { id, state } = await createInvitation(this.tenant, invited, REALISTIC_GRAPH);
+      return { id, state: { ...inputs, ...state } };
+    } catch (err) {
+      return this.failClosed((err as Error).message);
     }
   }
 }
