@@ -1,6 +1,6 @@
 /**
  * Tests of the Azure DevOps emulator itself, over real HTTP on loopback (global fetch), so that
- * the program's tests can trust what it answers (DOMAIN §2 shapes, paging, errors, faults).
+ * the program's tests can trust what it answers (shapes, paging, errors, faults, switches).
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -43,7 +43,10 @@ type Json = Record<string, unknown>;
 interface Answer {
   status: number;
   headers: Headers;
+  /** The JSON body; {} for an empty or non-JSON one. */
   body: Json;
+  /** The raw body (an HTML sign-in page, a bare JSON string). */
+  text: string;
 }
 
 function clone(world: World): World {
@@ -86,12 +89,20 @@ describe("Azure DevOps emulator", () => {
     if (options.auth !== false && headers.Authorization === undefined) {
       headers.Authorization = BASIC;
     }
-    const response = await fetch(`${emu.url}${path}`, { method, headers, body: options.body });
+    const response = await fetch(`${emu.url}${path}`, {
+      method,
+      headers,
+      body: options.body,
+      redirect: "manual",
+    });
     const text = await response.text();
+    const isJson = /^application\/json/.test(response.headers.get("content-type") ?? "");
+    const parsed: unknown = isJson && text !== "" ? JSON.parse(text) : {};
     return {
       status: response.status,
       headers: response.headers,
-      body: text === "" ? {} : (JSON.parse(text) as Json),
+      body: typeof parsed === "object" && parsed !== null ? (parsed as Json) : {},
+      text,
     };
   }
   const get = (path: string, options?: Parameters<typeof call>[2]): Promise<Answer> =>
@@ -206,7 +217,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("derives GUIDs from a seed: stable, distinct, 8-4-4-4-12", () => {
+    it("derives GUIDs from a name: stable, distinct, 8-4-4-4-12", () => {
       assert.equal(deterministicGuid("a"), deterministicGuid("a"));
       assert.notEqual(deterministicGuid("a"), deterministicGuid("b"));
       assert.match(deterministicGuid("anything"), GUID_V5);
@@ -368,12 +379,16 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("requires an api-version, in the query or the Accept header", async () => {
+    it("serves a GET without api-version; other methods need one, in the query or the Accept header", async () => {
+      assert.equal((await get("/fabrikam/_apis/projects")).status, 200, "the server decides");
       assertMicrosoftError(
-        await get("/fabrikam/_apis/projects"),
+        await post("/fabrikam/_apis/userentitlements", {
+          accessLevel: { accountLicenseType: "express" },
+          user: { principalName: "new@example.com" },
+        }),
         400,
         "VssVersionNotSpecifiedException",
-        "api-version",
+        'for the "POST" request',
       );
       const viaAccept = await get("/fabrikam/_apis/projects", {
         headers: { Accept: "application/json;api-version=7.1" },
@@ -382,8 +397,8 @@ describe("Azure DevOps emulator", () => {
       assertMicrosoftError(
         await get("/fabrikam/_apis/projects?api-version=abc"),
         400,
-        "VssInvalidApiVersionException",
-        "abc",
+        "VssInvalidApiResourceVersionException",
+        'Invalid api version string: "abc"',
       );
       assertMicrosoftError(
         await get("/fabrikam/_apis/projects?api-version=8.0"),
@@ -492,7 +507,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("filters with $filter clauses joined by and", async () => {
+    it("filters with $filter clauses joined by and, or and parentheses", async () => {
       // Pages through every answer (page size 2 here).
       const names = async (filter: string): Promise<string[]> => {
         const found: string[] = [];
@@ -541,14 +556,32 @@ describe("Azure DevOps emulator", () => {
         "InvalidArgumentValueException",
         "'email'",
       );
-      assertMicrosoftError(
-        await get(
-          `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent("name eq 'a' or name eq 'b'")}`,
+      assert.deepEqual(await names("name eq 'gmail' or name eq 'contoso'"), [
+        "dev.someone@gmail.com",
+        "guest@contoso.com",
+      ]);
+      // The spec's own example: `or` inside parentheses, `and` binding tighter than `or`.
+      assert.deepEqual(
+        await names(
+          "(licenseId eq 'Account-Stakeholder' or (licenseId eq 'Account-Express')) and name eq 'Sam'",
         ),
-        400,
-        "InvalidArgumentValueException",
-        "'or'",
+        ["Sam.Taylor@Fabrikam.com"],
       );
+      assert.deepEqual(
+        await names("name eq 'Sam' or name eq 'Ada' and licenseStatus eq 'disabled'"),
+        ["Sam.Taylor@Fabrikam.com"],
+        "and binds tighter than or",
+      );
+      for (const bad of ["(name eq 'a'", "name eq 'a' or", "name eq 'a' xor name eq 'b'"]) {
+        assertMicrosoftError(
+          await get(
+            `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent(bad)}`,
+          ),
+          400,
+          "InvalidArgumentValueException",
+          "cannot be parsed",
+        );
+      }
     });
 
     it("gets one entitlement by id, 404 naming an unknown id, 400 for a malformed one", async () => {
@@ -570,7 +603,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("refuses malformed add requests with HTTP 400 naming the field", async () => {
+    it("refuses a body that is not JSON with HTTP 400, a missing principal or license with HTTP 200", async () => {
       const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
       assertMicrosoftError(
         await post(url, "{ nope"),
@@ -578,25 +611,43 @@ describe("Azure DevOps emulator", () => {
         "InvalidArgumentValueException",
         "not valid JSON",
       );
-      assertMicrosoftError(
-        await post(url, {
-          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
-          user: { subjectKind: "user" },
-        }),
-        400,
-        "InvalidArgumentValueException",
-        "user.principalName",
+      const refusal = (answer: Answer): Json => {
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        assert.equal(answer.body.isSuccess, false);
+        return ((answer.body.operationResult as Json).errors as Json[])[0];
+      };
+      assert.deepEqual(
+        refusal(
+          await post(url, {
+            accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+            user: { subjectKind: "user" },
+          }),
+        ),
+        {
+          key: "5000",
+          value:
+            "The Id, OriginId, or User.PrincipalName must be set. The Principal Name is usually an email address.",
+        },
       );
-      assertMicrosoftError(
-        await post(url, { user: { principalName: "new@example.com", subjectKind: "user" } }),
-        400,
-        "InvalidArgumentValueException",
-        "accessLevel",
+      assert.deepEqual(
+        refusal(
+          await post(url, { user: { principalName: "new@example.com", subjectKind: "user" } }),
+        ),
+        { key: "5000", value: "Invalid license type." },
+      );
+      assert.deepEqual(
+        refusal(
+          await post(url, {
+            accessLevel: { accountLicenseType: "express" },
+            user: { principalName: "not-an-address" },
+          }),
+        ),
+        { key: "5000", value: "Given email address 'not-an-address' is invalid." },
       );
       assert.equal(emu.world.users.length, 9);
     });
 
-    it("answers refused adds with HTTP 200 and isSuccess:false (DOMAIN §2)", async () => {
+    it("answers refused adds with HTTP 200 and isSuccess:false", async () => {
       const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
       const badLicense = await post(url, {
         accessLevel: { licensingSource: "account", accountLicenseType: "platinum" },
@@ -609,11 +660,7 @@ describe("Azure DevOps emulator", () => {
       assert.equal(result.isSuccess, false);
       assert.equal(result.userId, ZERO_GUID);
       assert.equal(result.result, null);
-      assert.deepEqual(
-        (result.errors as Json[]).map((e) => e.key),
-        ["5102"],
-      );
-      assert.match(String((result.errors as Json[])[0].value), /platinum/);
+      assert.deepEqual(result.errors, [{ key: "5000", value: "Invalid license type." }]);
 
       const duplicate = await post(url, {
         accessLevel: { licensingSource: "account", accountLicenseType: "express" },
@@ -662,10 +709,11 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("deletes a user: 204, then 404", async () => {
+    it("deletes a user: 200, then 404", async () => {
       const id = defaultUserId("leaver@othercompany.com");
       const first = await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`);
-      assert.equal(first.status, 204);
+      assert.equal(first.status, 200);
+      assert.equal(first.text, "", "User Entitlements - Delete answers no body");
       assertMicrosoftError(
         await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`),
         404,
@@ -847,13 +895,17 @@ describe("Azure DevOps emulator", () => {
       assert.equal(after.body.owner, defaultUserId("ada.lovelace@fabrikam.com"));
     });
 
-    it("answers HEAD /{org} without credentials with X-VSS-ResourceTenant", async () => {
+    it("answers HEAD /{org} without credentials 401 with X-VSS-ResourceTenant, with credentials 200", async () => {
       const msa = await call("HEAD", "/fabrikam", { auth: false });
-      assert.equal(msa.status, 200);
+      assert.equal(msa.status, 401);
       assert.equal(msa.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      assert.match(msa.headers.get("www-authenticate") ?? "", /^Bearer authorization_uri=/);
       emu.world = { ...clone(fixture), tenantId: TENANT_ID };
       const connected = await call("HEAD", "/fabrikam", { auth: false });
       assert.equal(connected.headers.get("x-vss-resourcetenant"), TENANT_ID);
+      const authenticated = await call("HEAD", "/fabrikam");
+      assert.equal(authenticated.status, 200);
+      assert.equal(authenticated.headers.get("x-vss-resourcetenant"), TENANT_ID);
       assert.equal((await call("HEAD", "/contoso", { auth: false })).status, 404);
     });
 
@@ -878,15 +930,13 @@ describe("Azure DevOps emulator", () => {
         headers: { Authorization: "Bearer pat-owner" },
       });
       assert.equal(asOwner.body.emailAddress, "jamalhartnett@fabrikam.com");
-      assertMicrosoftError(
-        await get("/_apis/profile/profiles/me?api-version=7.1-preview.3"),
-        401,
-        "UnauthorizedRequestException",
-      );
+      const refused = await get("/_apis/profile/profiles/me?api-version=7.1-preview.3");
+      assert.equal(refused.status, 203, "a token the world does not list gets the sign-in page");
+      assert.match(refused.headers.get("content-type") ?? "", /^text\/html/);
     });
   });
 
-  describe("owner change and tenant connection (DOMAIN §1.4–1.6)", () => {
+  describe("owner change and tenant connection", () => {
     const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
     const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
     const TEMP = "fabrikam@outlook.com";
@@ -1031,7 +1081,7 @@ describe("Azure DevOps emulator", () => {
       assert.deepEqual(emu.mutations, []);
     });
 
-    it("refuses a new owner who never signed in, until they do (DOMAIN §1.5)", async () => {
+    it("refuses a new owner who never signed in, until they do", async () => {
       const refused = await changeOwner("dev.someone@gmail.com", "pat-jamal");
       assertMicrosoftError(
         refused,
@@ -1057,11 +1107,27 @@ describe("Azure DevOps emulator", () => {
       assert.equal(emu.world.tenantId, TENANT_ID, "stored lower-case");
       const head = await call("HEAD", "/fabrikam", { auth: false });
       assert.equal(head.headers.get("x-vss-resourcetenant"), TENANT_ID);
-      // The connection binds Ada to her member identity (DOMAIN §1.9): her principalName becomes
-      // her UPN and the owner follows; the mutation names her as she was when she connected.
+      // The connection binds users by sign-in address: Ada's MSA address is only her member's
+      // mail, so she stays a Microsoft account (disconnected) and keeps her name.
       const ada = emu.world.users.find((u) => u.displayName === "Ada Lovelace");
-      assert.equal(ada?.origin, "aad");
-      assert.equal(ada?.principalName, "alovelace@fabrikam.com");
+      assert.equal(ada?.origin, "msa");
+      assert.equal(emu.world.owner, "ada.lovelace@fabrikam.com");
+      assert.equal(emu.world.users.find((u) => u.displayName === "Sam Taylor")?.origin, "aad");
+      assert.deepEqual(emu.mutations, [
+        { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
+      ]);
+
+      // Binding by mail too: Ada is bound to her member identity, her principalName becomes her
+      // UPN and the owner follows; the mutation names her as she was when she connected.
+      emu.world = world((w) => {
+        w.owner = "ada.lovelace@fabrikam.com";
+        w.behaviour = { connectBinding: "upnOrMail" };
+      });
+      emu.resetMutations();
+      assert.equal((await connect(TENANT_ID, "pat-ada")).status, 200);
+      const bound = emu.world.users.find((u) => u.displayName === "Ada Lovelace");
+      assert.equal(bound?.origin, "aad");
+      assert.equal(bound?.principalName, "alovelace@fabrikam.com");
       assert.equal(emu.world.owner, "alovelace@fabrikam.com");
       assert.deepEqual(emu.mutations, [
         { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
@@ -1109,7 +1175,7 @@ describe("Azure DevOps emulator", () => {
       assert.equal(emu.mutations.length, 1, "only Ada's successful connection");
     });
 
-    it("refuses an MSA owner whose address is a member's UPN (DOMAIN §1.4)", async () => {
+    it("refuses an MSA owner whose address is a member's UPN", async () => {
       assertMicrosoftError(
         await connect(TENANT_ID, "pat-jamal"),
         400,
@@ -1150,14 +1216,70 @@ describe("Azure DevOps emulator", () => {
       assert.deepEqual(emu.mutations, []);
     });
 
-    it("disconnects with the all-zero GUID: owner only, connected only", async () => {
+    it("disconnects as Microsoft documents it: an MSA owner, an MSA caller who is a PCA and Global Administrator", async () => {
+      const globalAdmin = (w: World): void => {
+        w.tenantId = TENANT_ID;
+        w.tenant.users.push({
+          userPrincipalName: "jamalhartnett_fabrikam.com#EXT#@fabrikam.onmicrosoft.com",
+          mail: "jamalhartnett@fabrikam.com",
+          userType: "Guest",
+          globalAdministrator: true,
+        });
+      };
+      emu.world = world((w) => (w.tenantId = TENANT_ID));
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        403,
+        "AccessCheckException",
+        "Global Administrator",
+      );
+      emu.world = world((w) => {
+        globalAdmin(w);
+        w.administrators = ["Sam.Taylor@Fabrikam.com"];
+        w.users[3] = { ...w.users[3], origin: "aad" };
+      });
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-sam"),
+        403,
+        "AccessCheckException",
+        "Microsoft Entra users can't disconnect organizations",
+      );
+      emu.world = world((w) => {
+        globalAdmin(w);
+        w.owner = "Sam.Taylor@Fabrikam.com";
+        w.users[3] = { ...w.users[3], origin: "aad" };
+        w.administrators = ["jamalhartnett@fabrikam.com"];
+      });
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        403,
+        "AccessCheckException",
+        "change the owner to a Microsoft account first",
+      );
+      emu.world = world(globalAdmin);
+      const answer = await connect(ZERO_GUID, "pat-jamal");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(emu.world.tenantId, null);
       assertMicrosoftError(
         await connect(ZERO_GUID, "pat-jamal"),
         400,
         "OrganizationNotLinkedToTenantException",
         "not connected",
       );
-      emu.world = world((w) => (w.tenantId = TENANT_ID));
+    });
+
+    it("disconnects with the all-zero GUID, behaviour disconnect ownerOnly: owner only, connected only", async () => {
+      emu.world = world((w) => (w.behaviour = { disconnect: "ownerOnly" }));
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        400,
+        "OrganizationNotLinkedToTenantException",
+        "not connected",
+      );
+      emu.world = world((w) => {
+        w.tenantId = TENANT_ID;
+        w.behaviour = { disconnect: "ownerOnly" };
+      });
       assertMicrosoftError(await connect(ZERO_GUID, "pat-sam"), 403, "AccessCheckException");
       const answer = await connect(ZERO_GUID, "pat-jamal");
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -1170,7 +1292,7 @@ describe("Azure DevOps emulator", () => {
       ]);
     });
 
-    it("runs the seed's temporary-owner path end to end and logs each change once (DOMAIN §1.5)", async () => {
+    it("runs the temporary-owner path end to end and logs each change once", async () => {
       const added = await call("POST", "/fabrikam/_apis/userentitlements?api-version=7.1", {
         headers: { ...as("pat-jamal"), "Content-Type": "application/json" },
         body: JSON.stringify({
@@ -1179,7 +1301,7 @@ describe("Azure DevOps emulator", () => {
         }),
       });
       assert.equal(added.body.isSuccess, true);
-      // Invited as a B2B *member* (DOMAIN §1.4), not redeemed yet.
+      // Invited as a B2B *member* (a guest cannot connect), not redeemed yet.
       emu.addTenantUser({
         userPrincipalName: TEMP_GUEST_UPN,
         mail: TEMP,
@@ -1202,7 +1324,7 @@ describe("Azure DevOps emulator", () => {
         `/fabrikam/_apis/userentitlements/${defaultUserId(TEMP)}?api-version=7.1`,
         { headers: as("pat-jamal") },
       );
-      assert.equal(removed.status, 204);
+      assert.equal(removed.status, 200);
       assert.deepEqual(
         emu.world.administrators,
         ["jamalhartnett@fabrikam.com"],
@@ -1238,7 +1360,7 @@ describe("Azure DevOps emulator", () => {
     });
   });
 
-  describe("identity binding on connect and user mapping (DOMAIN §1.9, §2)", () => {
+  describe("identity binding on connect and user mapping", () => {
     const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
     const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
     const NOT_FOUND = "GraphSubjectNotFoundException";
@@ -1262,7 +1384,9 @@ describe("Azure DevOps emulator", () => {
 
     /**
      * Ada owns the organization: she may connect it (a tenant member by mail, whose MSA address is
-     * not a UPN, DOMAIN §1.4). Sam and Jamal Khan administer it, so references to them can follow.
+     * not a UPN). Sam and Jamal Khan administer it, so references to them can follow. This suite
+     * binds by mail too (behaviour connectBinding "upnOrMail"), so that Ada is bound when she
+     * connects; the default, by sign-in address only, has its own tests.
      */
     function world(edit: (w: World) => void = () => undefined): World {
       const w = clone(fixture);
@@ -1270,6 +1394,7 @@ describe("Azure DevOps emulator", () => {
       w.caller = "ada.lovelace@fabrikam.com";
       w.administrators = ["Sam.Taylor@Fabrikam.com", "jamal@outlook.com"];
       w.tokens = { ...tokens };
+      w.behaviour = { connectBinding: "upnOrMail", disconnect: "ownerOnly" };
       edit(w);
       return w;
     }
@@ -1339,7 +1464,7 @@ describe("Azure DevOps emulator", () => {
       emu.world = world((w) => {
         // The guest is found only through the address inside its UPN.
         w.tenant.users[2].mail = null;
-        // A stale guest with Ada's address: the member identity wins (DOMAIN §1.9).
+        // A stale guest with Ada's address: the member identity wins.
         w.tenant.users.push({
           userPrincipalName: "ada.lovelace_fabrikam.com#EXT#@fabrikam.onmicrosoft.com",
           mail: "ada.lovelace@fabrikam.com",
@@ -1472,7 +1597,8 @@ describe("Azure DevOps emulator", () => {
       emu.resetMutations();
       const before = descriptor("jamal@outlook.com");
       const answer = await mapUser(before, { principalName: " JAMAL@fabrikam.com " });
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      assert.equal(answer.headers.get("location"), answer.body.url, "Created, at the user's URL");
       assert.equal(answer.body.principalName, "jamal@fabrikam.com");
       assert.equal(answer.body.mailAddress, "jamal@fabrikam.com");
       assert.equal(answer.body.origin, "aad");
@@ -1530,7 +1656,7 @@ describe("Azure DevOps emulator", () => {
       const partner = await mapUser(descriptor("partner@othercompany.com"), {
         originId: partnerOid.toUpperCase(),
       });
-      assert.equal(partner.status, 200, JSON.stringify(partner.body));
+      assert.equal(partner.status, 201, JSON.stringify(partner.body));
       assert.equal(partner.body.principalName, "partner@othercompany.com");
       assert.equal(partner.body.originId, partnerOid);
       assert.equal(partner.body.metaType, "guest");
@@ -1546,7 +1672,7 @@ describe("Azure DevOps emulator", () => {
       const moved = await mapUser(descriptor("sam.taylor@fabrikam.com"), {
         originId: objectId("staylor@fabrikam.com"),
       });
-      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      assert.equal(moved.status, 201, JSON.stringify(moved.body));
       assert.equal(moved.body.principalName, "staylor@fabrikam.com");
       assert.equal(user("Sam.Taylor@Fabrikam.com").originId, objectId("staylor@fabrikam.com"));
       assert.deepEqual(emu.world.administrators, ["staylor@fabrikam.com", "jamal@outlook.com"]);
@@ -1635,7 +1761,27 @@ describe("Azure DevOps emulator", () => {
       }
     });
 
-    it("answers 404 for a target identity the tenant does not have", async () => {
+    it("answers 400 with a bare string for a target identity the tenant does not have", async () => {
+      await connect();
+      const target = descriptor("jamal@outlook.com");
+      const byName = await mapUser(target, { principalName: "nobody@fabrikam.com" });
+      assert.equal(byName.status, 400);
+      assert.match(byName.headers.get("content-type") ?? "", /^application\/json/);
+      const text = JSON.parse(byName.text) as unknown;
+      assert.equal(typeof text, "string", "the service answers a bare JSON string");
+      assert.match(
+        String(text),
+        /^Cannot materialize the graph subject with principalName 'nobody@fabrikam\.com'/,
+      );
+      const unknown = deterministicGuid("no such object");
+      const byId = await mapUser(target, { originId: unknown });
+      assert.equal(byId.status, 400);
+      assert.match(byId.text, new RegExp(`originId '${unknown}'`));
+      assert.equal(user("jamal@outlook.com").origin, "msa");
+    });
+
+    it("answers 404 IdentityNotFoundException for an unknown target with behaviour mappingUnknownTarget 404", async () => {
+      emu.world = world((w) => (w.behaviour = { ...w.behaviour, mappingUnknownTarget: 404 }));
       await connect();
       const target = descriptor("jamal@outlook.com");
       assertMicrosoftError(
@@ -1653,7 +1799,10 @@ describe("Azure DevOps emulator", () => {
       );
       // Connected to another tenant, whose identities the emulator does not model.
       const other = deterministicGuid("another tenant");
-      emu.world = world((w) => (w.tenantId = other));
+      emu.world = world((w) => {
+        w.tenantId = other;
+        w.behaviour = { ...w.behaviour, mappingUnknownTarget: 404 };
+      });
       assertMicrosoftError(
         await mapUser(descriptor("jamal@outlook.com"), { principalName: "jamal@fabrikam.com" }),
         404,
@@ -1665,7 +1814,47 @@ describe("Azure DevOps emulator", () => {
       ]);
     });
 
-    it("answers 409 naming both users when another user holds the identity or its name", async () => {
+    it("scrubs the user who holds the target identity, then transfers; never the owner", async () => {
+      await connect();
+      emu.resetMutations();
+      const khan = descriptor("jamal@outlook.com");
+      const answer = await mapUser(khan, { principalName: "Sam.Taylor@fabrikam.com" });
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      assert.equal(answer.body.principalName, "sam.taylor@fabrikam.com");
+      assert.equal(user("jamal@outlook.com").originId, objectId("sam.taylor@fabrikam.com"));
+      assert.ok(
+        !emu.world.users.some((u) => u.displayName === "Sam Taylor"),
+        "the holder's entitlement is deleted",
+      );
+      assert.deepEqual(
+        emu.world.administrators,
+        ["sam.taylor@fabrikam.com"],
+        "Sam left the administrators; Khan, now on Sam's identity, is named so",
+      );
+      assert.deepEqual(
+        emu.mutations.map((m) => [m.kind, m.value]),
+        [
+          ["scrubUser", "sam.taylor@fabrikam.com"],
+          ["mapUser", "jamal@outlook.com -> sam.taylor@fabrikam.com"],
+        ],
+      );
+      assert.doesNotThrow(() => validateWorld(emu.world));
+
+      // The owner is never scrubbed.
+      const refused = await mapUser(descriptor("dev.someone@gmail.com"), {
+        originId: objectId("alovelace@fabrikam.com"),
+      });
+      assertMicrosoftError(
+        refused,
+        400,
+        "GraphAccountNameCollisionRepairFailedException",
+        "owns the organization",
+      );
+      assert.equal(emu.world.owner, "alovelace@fabrikam.com");
+    });
+
+    it("refuses a held identity with behaviour mappingHolder refuse, and an Entra user's sign-in name always", async () => {
+      emu.world = world((w) => (w.behaviour = { ...w.behaviour, mappingHolder: "refuse" }));
       await connect();
       emu.resetMutations();
       const khan = descriptor("jamal@outlook.com");
@@ -1676,40 +1865,67 @@ describe("Azure DevOps emulator", () => {
         const refused = await mapUser(khan, body);
         assertMicrosoftError(
           refused,
-          409,
+          400,
           "InvalidTransferIdentityRightsRequestException",
-          "'sam.taylor@fabrikam.com' is already bound to that identity",
+          "has active or inactive memberships in the account",
         );
-        assert.ok(String(refused.body.message).includes("'jamal@outlook.com'"));
+        assert.ok(String(refused.body.message).includes("'sam.taylor@fabrikam.com' is bound to"));
       }
-      // An identity added after the connection whose sign-in name an msa user still has.
-      emu.addTenantUser({ userPrincipalName: "olduser@fabrikam.com", userType: "Member" });
-      const clash = await mapUser(descriptor("dev.someone@gmail.com"), {
-        principalName: "olduser@fabrikam.com",
-      });
+      // A new member identity whose sign-in name a bound (aad) user shows: refused whatever the switch.
+      emu.addTenantUser({ userPrincipalName: "guest@contoso.com", userType: "Member" });
       assertMicrosoftError(
-        clash,
+        await mapUser(descriptor("dev.someone@gmail.com"), { principalName: "guest@contoso.com" }),
         409,
         "InvalidTransferIdentityRightsRequestException",
-        "'olduser@fabrikam.com' has the sign-in name of that identity",
+        "'guest@contoso.com' has the sign-in name of that identity",
       );
-      assert.ok(String(clash.body.message).includes("'dev.someone@gmail.com'"));
       assert.deepEqual(emu.mutations, []);
-      // The user who has the name may take the identity.
-      const own = await mapUser(descriptor("olduser@fabrikam.com"), {
+      // A Microsoft account sharing the sign-in name is another identity: the mapping goes ahead,
+      // and the organization then has an msa and an aad user of one name.
+      emu.addTenantUser({ userPrincipalName: "olduser@fabrikam.com", userType: "Member" });
+      const shared = await mapUser(descriptor("dev.someone@gmail.com"), {
         principalName: "olduser@fabrikam.com",
       });
-      assert.equal(own.status, 200, JSON.stringify(own.body));
-      assert.equal(user("olduser@fabrikam.com").origin, "aad");
+      assert.equal(shared.status, 201, JSON.stringify(shared.body));
+      assert.deepEqual(
+        emu.world.users
+          .filter((u) => u.principalName === "olduser@fabrikam.com")
+          .map((u) => u.origin)
+          .sort(),
+        ["aad", "msa"],
+      );
+      assert.doesNotThrow(() => validateWorld(emu.world));
     });
 
-    it("answers 200 to a repeated mapping onto the same identity, changes nothing, and logs it", async () => {
+    it("refuses a mapping onto the identity the user already holds: Cannot transfer identity to itself", async () => {
+      await connect();
+      emu.resetMutations();
+      const first = await mapUser(descriptor("jamal@outlook.com"), {
+        principalName: "jamal@fabrikam.com",
+      });
+      assert.equal(first.status, 201);
+      const snapshot = structuredClone(emu.world);
+      assertMicrosoftError(
+        await mapUser(String(first.body.descriptor), { originId: objectId("jamal@fabrikam.com") }),
+        400,
+        BAD_BODY,
+        "Cannot transfer identity to itself",
+      );
+      assert.deepEqual(emu.world, snapshot, "nothing changed");
+      assert.equal(emu.mutations.length, 1);
+    });
+
+    it("answers 200 to a repeated mapping with behaviour mappingToItself accept and mappingStatus 200, and logs it", async () => {
+      emu.world = world(
+        (w) => (w.behaviour = { ...w.behaviour, mappingToItself: "accept", mappingStatus: 200 }),
+      );
       await connect();
       emu.resetMutations();
       const first = await mapUser(descriptor("jamal@outlook.com"), {
         principalName: "jamal@fabrikam.com",
       });
       assert.equal(first.status, 200);
+      assert.equal(first.headers.get("location"), null, "no Location on a 200");
       const snapshot = structuredClone(emu.world);
       const again = await mapUser(String(first.body.descriptor), {
         originId: objectId("jamal@fabrikam.com"),
@@ -1775,6 +1991,8 @@ describe("Azure DevOps emulator", () => {
           caller: "owner.person@fabrikam.com",
           users,
           tenant: { ...fixture.tenant, users: tenantUsers },
+          // The owner matches by mail only: bound when connect binds by mail too.
+          behaviour: { connectBinding: "upnOrMail" },
         },
       });
       try {
@@ -1815,7 +2033,7 @@ describe("Azure DevOps emulator", () => {
             "application/json",
           );
           const text = await answer.text();
-          assert.equal(answer.status, 200, text);
+          assert.equal(answer.status, 201, text);
         }
         const mappingMs = Date.now() - mappingStarted;
         assert.equal(big.world.users.filter((u) => u.origin === "aad").length, 3501);
@@ -1869,16 +2087,16 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("needs a credential and an api-version; 404 for another organization's id", async () => {
+    it("needs a credential; 404 for another organization's id", async () => {
       assertMicrosoftError(
         await get(billingPath(), { auth: false }),
         401,
         "UnauthorizedRequestException",
       );
-      assertMicrosoftError(
-        await get(billingPath().split("?")[0]),
-        400,
-        "VssVersionNotSpecifiedException",
+      assert.equal(
+        (await get(billingPath().split("?")[0])).status,
+        200,
+        "a GET without api-version is served",
       );
       assertMicrosoftError(
         await get(billingPath(deterministicGuid("another organization"))),
@@ -1946,10 +2164,28 @@ describe("Azure DevOps emulator", () => {
 
   describe("discovery and Microsoft's Node client", () => {
     it("answers resourceAreas and OPTIONS location tables without credentials", async () => {
-      for (const path of ["/_apis/resourceAreas", "/fabrikam/_apis/resourceAreas"]) {
+      for (const [path, locationUrl] of [
+        ["/_apis/resourceAreas", `${emu.url}/`],
+        ["/fabrikam/_apis/resourceAreas", `${emu.url}/fabrikam/`],
+      ]) {
         const areas = await get(path, { auth: false });
         assert.equal(areas.status, 200);
-        assert.deepEqual(areas.body, { count: 0, value: null });
+        assert.equal(areas.body.count, 4);
+        const value = areas.body.value as Json[];
+        assert.deepEqual(
+          value.map((a) => [a.name, a.id]),
+          [
+            ["core", "79134c72-4a58-4b42-976c-04e7115f32bf"],
+            ["profile", "8ccfef3d-2b87-4e99-8ccb-66e343d2daa8"],
+            ["graph", "bb1e7ec9-e901-4b68-999a-de7012b920f8"],
+            ["memberEntitlementManagement", "68ddce18-2501-45f1-a17b-7931a9922690"],
+          ],
+          "the x-ms-vss-resource-area-id of each spec",
+        );
+        assert.ok(
+          value.every((a) => a.locationUrl === locationUrl),
+          "every area on this one host",
+        );
       }
       const location = await call("OPTIONS", "/fabrikam/_apis/Location", { auth: false });
       assert.equal(
@@ -2191,7 +2427,7 @@ describe("Azure DevOps emulator", () => {
           headers: { Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}` },
         });
       emu.world = { ...fixture, tokens: { "owner-pat": fixture.owner } };
-      assert.equal((await profile("new-pat")).status, 401, "unknown before it is created");
+      assert.equal((await profile("new-pat")).status, 203, "unknown before it is created");
       const created = await control("POST", "tokens", {
         token: "new-pat",
         principalName: "fabrikam-migration@outlook.com",
@@ -2328,7 +2564,7 @@ describe("Azure DevOps emulator", () => {
       const id = defaultUserId("new@example.com");
       assert.equal(
         (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
-        204,
+        200,
       );
       assert.equal(
         (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
