@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as azdev from "azure-devops-node-api";
+import type { Behaviour } from "./emulator/behaviour";
 import {
   emulatorDescriptor,
   startEmulator,
@@ -2579,6 +2580,655 @@ describe("Azure DevOps emulator", () => {
       assert.equal((await control("DELETE", "mutations")).status, 204);
       assert.deepEqual(await (await control("GET", "mutations")).json(), []);
       assert.equal(emu.mutations.length, 0);
+    });
+  });
+
+  describe("behaviour switches, propagation and the newer service rules", () => {
+    const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
+    const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
+    const ENTITLEMENTS = "/fabrikam/_apis/userentitlements?api-version=7.1";
+    const NOT_ACTIVE = "Only active members of the AAD tenant are allowed to perform the link";
+    const LATE = 60_000;
+    const tokens = {
+      "pat-ada": "ada.lovelace@fabrikam.com",
+      "pat-jamal": "jamalhartnett@fabrikam.com",
+      "pat-sam": "Sam.Taylor@Fabrikam.com",
+      "pat-partner": "partner@othercompany.com",
+    };
+    const auth = (token: string): Record<string, string> => ({
+      Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}`,
+    });
+    const as = (token: string): { headers: Record<string, string> } => ({ headers: auth(token) });
+    async function control(method: string, path: string, body?: unknown): Promise<Answer> {
+      const response = await fetch(`${emu.url}/_emulator/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text === "" ? {} : (JSON.parse(text) as Json),
+        text,
+      };
+    }
+    /** Ada owns the organization: a member by mail only, so no Microsoft-account clash on connect. */
+    function world(behaviour: Partial<Behaviour> = {}, edit: (w: World) => void = () => {}): World {
+      const w = clone(fixture);
+      w.owner = "ada.lovelace@fabrikam.com";
+      w.tokens = { ...tokens };
+      w.behaviour = behaviour;
+      edit(w);
+      return w;
+    }
+    const jsonPatch = (
+      path: string,
+      field: string,
+      value: string,
+      token: string,
+    ): Promise<Answer> =>
+      call("PATCH", path, {
+        headers: { ...auth(token), "Content-Type": "application/json-patch+json" },
+        body: JSON.stringify([{ from: "", op: 2, path: field, value }]),
+      });
+    const connect = (token = "pat-ada", tenantId = TENANT_ID): Promise<Answer> =>
+      jsonPatch(ORGANIZATION, "/TenantId", tenantId, token);
+    const changeOwner = (principalName: string, token = "pat-ada"): Promise<Answer> =>
+      jsonPatch(COLLECTION, "/Owner", defaultUserId(principalName), token);
+    const mapUser = (principalName: string, target: Json, token = "pat-ada"): Promise<Answer> =>
+      call(
+        "PATCH",
+        `/fabrikam/_apis/graph/users/${String(emulatorDescriptor(emu.world, principalName))}?api-version=7.1-preview.1`,
+        {
+          headers: { ...auth(token), "Content-Type": "application/json" },
+          body: JSON.stringify(target),
+        },
+      );
+    const addUser = (principalName: string, token = "pat-ada"): Promise<Answer> =>
+      call("POST", ENTITLEMENTS, {
+        headers: { ...auth(token), "Content-Type": "application/json" },
+        body: JSON.stringify({
+          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+          user: { principalName, subjectKind: "user" },
+        }),
+      });
+    const entitlementUser = async (originalName: string): Promise<Json> =>
+      (
+        await get(
+          `/fabrikam/_apis/userentitlements/${defaultUserId(originalName)}?api-version=7.1`,
+          as("pat-ada"),
+        )
+      ).body.user as Json;
+    const headTenant = async (): Promise<string | null> =>
+      (await call("HEAD", "/fabrikam", as("pat-ada"))).headers.get("x-vss-resourcetenant");
+
+    it("reads, replaces and merges the switches over /_emulator/behaviour, refusing a bad one by path", async () => {
+      const defaults = await control("GET", "behaviour");
+      assert.equal(defaults.status, 200);
+      assert.equal(defaults.body.mappingStatus, 201);
+      assert.equal(defaults.body.connectBinding, "upn");
+      assert.equal(defaults.body.refusedCredential, "signInPage");
+      const merged = await control("PATCH", "behaviour", { mappingStatus: 200 });
+      assert.equal(merged.body.mappingStatus, 200);
+      const replaced = await control("PUT", "behaviour", { tenantHeader: "absent" });
+      assert.equal(replaced.body.tenantHeader, "absent");
+      assert.equal(replaced.body.mappingStatus, 201, "PUT replaces: the others are defaults again");
+      assert.deepEqual((await control("GET", "world")).body.behaviour, { tenantHeader: "absent" });
+      const bad = await control("PUT", "behaviour", { mappingStatus: 204 });
+      assert.equal(bad.status, 400);
+      assert.equal(
+        bad.body.message,
+        "invalid world: behaviour.mappingStatus must be one of 200, 201 (got 204)",
+      );
+      const unknown = await control("PATCH", "behaviour", { scrub: true });
+      assert.match(String(unknown.body.message), /behaviour\.scrub is not a known switch/);
+      const negative = await control("PATCH", "behaviour", { entraPropagationMs: -1 });
+      assert.match(
+        String(negative.body.message),
+        /entraPropagationMs must be a number of milliseconds >= 0/,
+      );
+      assert.throws(
+        () => validateWorld({ ...clone(fixture), behaviour: { ownerChange: "later" } }),
+        /invalid world: behaviour\.ownerChange must be one of "immediate", "delayed", "ignored" \(got "later"\)/,
+      );
+      emu.behaviour = { msaTwinRefusal: false };
+      assert.equal(emu.behaviour.msaTwinRefusal, false);
+      assert.equal(emu.behaviour.tenantHeader, "present");
+      assert.throws(
+        () => (emu.behaviour = { disconnect: "anyone" } as never),
+        /behaviour\.disconnect/,
+      );
+    });
+
+    it("moves the emulator's clock over /_emulator/clock", async () => {
+      assert.equal((await control("GET", "clock")).body.offsetMs, 0);
+      const moved = await control("POST", "clock", { advanceMs: 1500 });
+      assert.equal(moved.status, 200);
+      assert.equal(moved.body.offsetMs, 1500);
+      assert.equal(emu.advanceClock(500), 2000);
+      assert.equal((await control("POST", "clock", { advanceMs: -5 })).status, 400);
+    });
+
+    it("sends X-VSS-ResourceTenant always, never, or only tenantHeaderDelayMs after the connection", async () => {
+      emu.world = world({ tenantHeader: "late", tenantHeaderDelayMs: LATE });
+      assert.equal(await headTenant(), ZERO_GUID, "no connection yet: nothing to be late about");
+      assert.equal((await connect()).status, 200);
+      assert.equal(await headTenant(), null, "right after the connection the header is missing");
+      emu.advanceClock(LATE);
+      assert.equal(await headTenant(), TENANT_ID);
+
+      emu.world = world({ tenantHeader: "absent" });
+      assert.equal(await headTenant(), null);
+      const anonymous = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get("x-vss-resourcetenant"), null);
+
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      assert.equal(await headTenant(), TENANT_ID, "present: at once");
+    });
+
+    it("answers an authenticated HEAD 200 by default, or with the anonymous challenge", async () => {
+      emu.world = world({ authenticatedHead: "challenge" });
+      const challenged = await call("HEAD", "/fabrikam", as("pat-ada"));
+      assert.equal(challenged.status, 401);
+      assert.equal(challenged.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      emu.behaviour = {};
+      assert.equal((await call("HEAD", "/fabrikam", as("pat-ada"))).status, 200);
+    });
+
+    it("shows Azure DevOps the tenant as it was until Entra changes propagate", async () => {
+      emu.world = world({ entraPropagationMs: LATE }, (w) => {
+        w.tenant.users[4].externalUserState = "PendingAcceptance";
+      });
+      assert.equal(
+        (await control("POST", "redeem", { address: "alovelace@fabrikam.com" })).status,
+        200,
+      );
+      const early = await connect();
+      assert.equal(early.status, 403);
+      assert.equal(early.body.message, NOT_ACTIVE, "the redemption has not reached Azure DevOps");
+      emu.advanceClock(LATE);
+      assert.equal((await connect()).status, 200);
+
+      // A user added in Entra after the connection cannot be a mapping target yet.
+      await control("POST", "tenant/users", {
+        userPrincipalName: "jkhan@fabrikam.com",
+        userType: "Member",
+      });
+      const unknownYet = await mapUser("jamal@outlook.com", {
+        principalName: "jkhan@fabrikam.com",
+      });
+      assert.equal(unknownYet.status, 400);
+      assert.match(unknownYet.text, /Cannot materialize the graph subject/);
+      // A guest turned member in Entra still reads as a guest.
+      const changed = await control(
+        "PATCH",
+        `tenant/users/${encodeURIComponent("guest@contoso.com")}`,
+        {
+          userType: "Member",
+        },
+      );
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.equal(changed.body.userType, "Member");
+      assert.equal((await entitlementUser("guest@contoso.com")).metaType, "guest");
+      emu.advanceClock(LATE);
+      assert.equal((await entitlementUser("guest@contoso.com")).metaType, "member");
+      assert.equal(
+        (await mapUser("jamal@outlook.com", { principalName: "jkhan@fabrikam.com" })).status,
+        201,
+      );
+      const refused = await control("PATCH", "tenant/users/nobody@fabrikam.com", {
+        userType: "Guest",
+      });
+      assert.equal(refused.status, 404);
+      const badField = await control("PATCH", "tenant/users/jkhan@fabrikam.com", {
+        userPrincipalName: "x@y.z",
+      });
+      assert.equal(badField.status, 400);
+      assert.match(String(badField.body.message), /cannot change userPrincipalName/);
+    });
+
+    it("reports the previous tenant in Collections/Me until connectionPropagationMs has passed", async () => {
+      emu.world = world({ connectionPropagationMs: LATE });
+      const answer = await connect();
+      assert.equal(answer.body.tenantId, TENANT_ID, "the PATCH's own answer");
+      assert.equal(emu.world.tenantId, TENANT_ID, "committed");
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.tenantId, ZERO_GUID);
+      assertMicrosoftError(await connect(), 400, "OrganizationAlreadyLinkedToTenantException");
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.tenantId, TENANT_ID);
+    });
+
+    it("applies an owner change at once, ownerChangeDelayMs later, or never while answering 200", async () => {
+      const samId = defaultUserId("sam.taylor@fabrikam.com");
+      const adaId = defaultUserId("ada.lovelace@fabrikam.com");
+      emu.world = world({ ownerChange: "delayed", ownerChangeDelayMs: LATE });
+      const delayed = await changeOwner("Sam.Taylor@Fabrikam.com");
+      assert.equal(delayed.status, 200);
+      assert.equal(delayed.body.owner, adaId, "accepted, not applied yet");
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, adaId);
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, samId);
+      assert.equal(emu.world.owner, "Sam.Taylor@Fabrikam.com");
+
+      emu.world = world({ ownerChange: "ignored" });
+      emu.resetMutations();
+      assert.equal((await changeOwner("Sam.Taylor@Fabrikam.com")).status, 200);
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, adaId, "never applied");
+      assert.deepEqual(
+        emu.mutations.map((m) => m.kind),
+        ["owner"],
+        "the accepted request is logged",
+      );
+    });
+
+    it("keeps or revokes the Microsoft accounts' personal access tokens at the connection", async () => {
+      emu.world = world({ msaTokensAfterConnect: "revoke" });
+      assert.equal((await connect()).status, 200);
+      for (const token of Object.keys(tokens)) {
+        assert.equal((await get(ENTITLEMENTS, as(token))).status, 203, `${token} no longer works`);
+      }
+      assert.deepEqual(emu.world.tokens, {});
+      await control("POST", "tokens", {
+        token: "pat-new",
+        principalName: "alovelace@fabrikam.com",
+      });
+      assert.equal((await get(ENTITLEMENTS, as("pat-new"))).status, 200, "a new token works");
+
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      assert.equal((await get(ENTITLEMENTS, as("pat-ada"))).status, 200, "keep: the default");
+    });
+
+    it("refuses a one-organization token on the profile endpoint, and reports the profile's own e-mail", async () => {
+      emu.world = world({}, (w) => {
+        w.tokens = {
+          "pat-one-org": { principalName: "Sam.Taylor@Fabrikam.com", allOrganizations: false },
+        };
+        w.users[3].profileEmail = "sam@taylor.example";
+      });
+      const profile = "/_apis/profile/profiles/me?api-version=7.1-preview.3";
+      assertMicrosoftError(
+        await get(profile, as("pat-one-org")),
+        401,
+        "UnauthorizedRequestException",
+        "all accessible organizations",
+      );
+      assert.equal(
+        (await get(ENTITLEMENTS, as("pat-one-org"))).status,
+        200,
+        "it works on the organization",
+      );
+      emu.behaviour = { profileTokens: "any" };
+      const me = await get(profile, as("pat-one-org"));
+      assert.equal(me.status, 200);
+      assert.equal(me.body.emailAddress, "sam@taylor.example", "not the sign-in name");
+      assert.equal(me.body.id, defaultUserId("Sam.Taylor@Fabrikam.com"));
+    });
+
+    it("checks a token's scopes against the operation's, and its expiry", async () => {
+      const ada = "ada.lovelace@fabrikam.com";
+      emu.world = world({}, (w) => {
+        w.tokens = {
+          "pat-graph": { principalName: ada, scopes: ["vso.graph"] },
+          "pat-members": { principalName: ada, scopes: ["vso.memberentitlementmanagement_write"] },
+          "pat-projects": { principalName: ada, scopes: ["vso.project"] },
+          "pat-old": { principalName: ada, expiresAt: "2020-01-01T00:00:00Z" },
+          "pat-soon": {
+            principalName: ada,
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        };
+      });
+      const graphUsers = "/fabrikam/_apis/graph/users?api-version=7.1-preview.1";
+      assert.equal((await get(graphUsers, as("pat-graph"))).status, 200);
+      assertMicrosoftError(
+        await mapUser("jamal@outlook.com", { principalName: "jamal@fabrikam.com" }, "pat-graph"),
+        401,
+        "UnauthorizedRequestException",
+        "vso.graph_manage",
+      );
+      assertMicrosoftError(
+        await get(ENTITLEMENTS, as("pat-graph")),
+        401,
+        "UnauthorizedRequestException",
+      );
+      assert.equal((await get(ENTITLEMENTS, as("pat-members"))).status, 200, "write includes read");
+      assert.equal(
+        (await get("/fabrikam/_apis/projects?api-version=7.1", as("pat-projects"))).status,
+        200,
+      );
+      assertMicrosoftError(
+        await get(COLLECTION, as("pat-projects")),
+        401,
+        "UnauthorizedRequestException",
+        "full access",
+      );
+      assert.equal(
+        (await get(ENTITLEMENTS, as("pat-old"))).status,
+        203,
+        "expired: the sign-in page",
+      );
+      assert.equal((await get(ENTITLEMENTS, as("pat-soon"))).status, 200);
+      emu.advanceClock(2 * 3_600_000);
+      assert.equal((await get(ENTITLEMENTS, as("pat-soon"))).status, 203);
+      assert.throws(
+        () =>
+          validateWorld({
+            ...clone(fixture),
+            tokens: { t: { principalName: ada, scopes: ["graph"] } },
+          }),
+        /tokens \(entry 1\)\.scopes\[0\] must be a scope such as "vso\.graph_manage"/,
+      );
+    });
+
+    it("answers a refused credential with the sign-in page (203), a redirect to it, or 401", async () => {
+      emu.world = world();
+      const page = await get(ENTITLEMENTS, as("pat-unknown"));
+      assert.equal(page.status, 203);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(page.text, /<title>Azure DevOps Services \| Sign In<\/title>/);
+      assert.equal((await addUser("new@example.com", "pat-unknown")).status, 203);
+      const patched = await connect("pat-unknown");
+      assertMicrosoftError(
+        patched,
+        401,
+        "UnauthorizedRequestException",
+        "TF400813: The user '' is not authorized",
+      );
+      assertMicrosoftError(
+        await call(
+          "DELETE",
+          `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
+          as("pat-unknown"),
+        ),
+        401,
+        "UnauthorizedRequestException",
+      );
+
+      emu.behaviour = { refusedCredential: "redirect" };
+      const moved = await get(ENTITLEMENTS, as("pat-unknown"));
+      assert.equal(moved.status, 302);
+      const location = moved.headers.get("location") ?? "";
+      assert.ok(location.startsWith(`${emu.url}/_signin?realm=dev.azure.com&reply_to=`), location);
+      assert.match(moved.text, /Object moved/);
+      const signIn = await fetch(location);
+      assert.equal(signIn.status, 200);
+      assert.match(await signIn.text(), /Sign in to Azure DevOps/);
+
+      emu.behaviour = { refusedCredential: "unauthorized" };
+      assertMicrosoftError(
+        await get(ENTITLEMENTS, as("pat-unknown")),
+        401,
+        "UnauthorizedRequestException",
+      );
+      assert.equal(emu.mutations.length, 0);
+    });
+
+    it("commits a write and then loses its answer with an afterCommit fault, also over POST /_emulator/faults", async () => {
+      emu.world = world();
+      emu.injectFault({
+        method: "POST",
+        path: "/_apis/userentitlements",
+        status: 500,
+        afterCommit: true,
+      });
+      assertMicrosoftError(await addUser("late@example.com"), 500, "VssServiceException");
+      assert.ok(
+        emu.world.users.some((u) => u.principalName === "late@example.com"),
+        "committed",
+      );
+      assert.deepEqual(
+        emu.mutations.map((m) => `${m.kind} ${m.value}`),
+        ["addUser late@example.com"],
+      );
+      const retried = await addUser("late@example.com");
+      assert.equal(retried.body.isSuccess, false, "the retry meets what the first attempt did");
+
+      const created = await control("POST", "faults", {
+        method: "PATCH",
+        path: "Organizations/Me",
+        drop: true,
+        afterCommit: true,
+      });
+      assert.equal(created.status, 201);
+      const listed = (await control("GET", "faults")).body as unknown as Json[];
+      assert.equal(listed[0].afterCommit, true);
+      assert.equal(listed[0].drop, true);
+      await assert.rejects(connect(), /fetch failed|other side closed|socket/i);
+      assert.equal(emu.world.tenantId, TENANT_ID, "the connection happened");
+      assert.deepEqual(
+        emu.requests.filter((r) => r.dropped).map((r) => [r.method, r.status]),
+        [["PATCH", 0]],
+      );
+
+      // Dropped before the service: nothing happens.
+      emu.world = world();
+      emu.injectFault({ method: "PATCH", path: "Organizations/Me", drop: true });
+      await assert.rejects(connect());
+      assert.equal(emu.world.tenantId, null);
+      assert.throws(() => emu.injectFault({ path: "x", afterCommit: true }), /afterCommit needs/);
+      assert.throws(
+        () => emu.injectFault({ path: "x", drop: true, status: 500 }),
+        /answers nothing/,
+      );
+    });
+
+    it("sends Retry-After and X-RateLimit-* on a delayed HTTP 200, and TF400733 on a 429", async () => {
+      emu.injectFault({ path: "/_apis/projects", rateLimited: true, retryAfter: 3, delayMs: 20 });
+      const slowed = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assert.equal(slowed.status, 200);
+      assert.equal((slowed.body.value as Json[]).length, 2, "the real answer");
+      assert.equal(slowed.headers.get("retry-after"), "3");
+      assert.equal(slowed.headers.get("x-ratelimit-resource"), "Core");
+      assert.equal(slowed.headers.get("x-ratelimit-remaining"), "0");
+      emu.injectFault({ path: "/_apis/projects", status: 429 });
+      const blocked = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assertMicrosoftError(blocked, 429, "RequestBlockedException");
+      assert.match(String(blocked.body.message), /^TF400733: The request has been canceled: /);
+    });
+
+    it("shows a mapping in entitlements only mappingVisibilityMs after it answered 201", async () => {
+      emu.world = world({ mappingVisibilityMs: LATE });
+      assert.equal((await connect()).status, 200);
+      const mapped = await mapUser("jamal@outlook.com", { principalName: "jamal@fabrikam.com" });
+      assert.equal(mapped.status, 201);
+      const before = await entitlementUser("jamal@outlook.com");
+      assert.equal(before.origin, "msa", "the read still shows the Microsoft account");
+      assert.equal(before.principalName, "jamal@outlook.com");
+      const again = await call(
+        "PATCH",
+        `/fabrikam/_apis/graph/users/${String(mapped.body.descriptor)}?api-version=7.1-preview.1`,
+        {
+          headers: { ...auth("pat-ada"), "Content-Type": "application/json" },
+          body: JSON.stringify({ principalName: "jamal@fabrikam.com" }),
+        },
+      );
+      assertMicrosoftError(
+        again,
+        400,
+        "GraphBadRequestException",
+        "Cannot transfer identity to itself",
+      );
+      emu.advanceClock(LATE);
+      const after = await entitlementUser("jamal@outlook.com");
+      assert.equal(after.origin, "aad");
+      assert.equal(after.principalName, "jamal@fabrikam.com");
+    });
+
+    it("refuses a Microsoft-account owner who is a member's twin, unless msaTwinRefusal is off", async () => {
+      emu.world = world({}, (w) => (w.owner = "jamalhartnett@fabrikam.com"));
+      assertMicrosoftError(await connect("pat-jamal"), 400, "MsaIdentityConflictException");
+      emu.behaviour = { msaTwinRefusal: false };
+      assert.equal((await connect("pat-jamal")).status, 200);
+    });
+
+    it("binds by sign-in address, a guest by its invited address; refuses duplicate UPNs unless binding by mail", async () => {
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      const bound = (name: string): string | undefined =>
+        emu.world.users.find((u) =>
+          u.id === undefined ? u.principalName === name : u.id === defaultUserId(name),
+        )?.origin;
+      assert.equal(
+        bound("guest@contoso.com"),
+        "aad",
+        "the guest signs in with its invited address",
+      );
+      assert.equal(bound("Sam.Taylor@Fabrikam.com"), "aad");
+      assert.equal(bound("ada.lovelace@fabrikam.com"), "msa", "a mail is not a sign-in address");
+
+      const twoIdentities = (w: World): void => {
+        w.users.push({
+          principalName: "partner@othercompany.com",
+          origin: "aad",
+          id: deterministicGuid("second partner"),
+        });
+      };
+      emu.world = world({}, twoIdentities);
+      const refused = await connect();
+      assertMicrosoftError(
+        refused,
+        400,
+        "OrganizationDuplicateIdentitiesException",
+        "multiple active identities with the same UPN 'partner@othercompany.com'",
+      );
+      assert.equal(emu.world.tenantId, null);
+      assert.ok(
+        emu.world.users.every((u) => u.origin === "msa" || u.id !== undefined),
+        "nobody bound",
+      );
+      emu.world = world({ connectBinding: "upnOrMail" }, twoIdentities);
+      assert.equal((await connect()).status, 200, "the former model skips conflicts silently");
+
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.users.push({
+                principalName: "PARTNER@othercompany.com",
+                origin: "msa",
+                id: deterministicGuid("x"),
+              }),
+            ),
+          ),
+        /users\[9\]\.principalName duplicates users\[1\]\.principalName/,
+      );
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.users.push({ principalName: "partner@othercompany.com", origin: "aad" }),
+            ),
+          ),
+        /users\[9\]\.id duplicates users\[1\]\.id \(user ids \(users sharing a principalName need an explicit id\)/,
+      );
+    });
+
+    it("invites an external address as a B2B guest in a connected organization, or refuses 5102 without guest access", async () => {
+      emu.world = world({}, (w) => (w.tenantId = TENANT_ID));
+      const added = await addUser("NewPartner@partner.org");
+      assert.equal(added.body.isSuccess, true, JSON.stringify(added.body));
+      const user = (added.body.userEntitlement as Json).user as Json;
+      assert.equal(user.origin, "aad");
+      assert.equal(user.metaType, "guest");
+      assert.equal(user.principalName, "NewPartner@partner.org");
+      const guest = emu.world.tenant.users.at(-1);
+      assert.equal(
+        guest?.userPrincipalName,
+        "newpartner_partner.org#EXT#@fabrikam.onmicrosoft.com",
+      );
+      assert.equal(guest?.userType, "Guest");
+      assert.equal(guest?.externalUserState, "PendingAcceptance");
+
+      const member = await addUser("jamal@fabrikam.com");
+      const memberUser = (member.body.userEntitlement as Json).user as Json;
+      assert.equal(
+        memberUser.originId,
+        defaultObjectId(TENANT_ID, "jamal@fabrikam.com"),
+        "an existing identity is bound",
+      );
+      assert.equal(memberUser.metaType, "member");
+      const refusal = async (principalName: string): Promise<Json> => {
+        const answer = await addUser(principalName);
+        assert.equal(answer.body.isSuccess, false);
+        return ((answer.body.operationResult as Json).errors as Json[])[0];
+      };
+      assert.equal(
+        (await refusal("ghost@fabrikam.com")).key,
+        "5000",
+        "the tenant's domain, not in it",
+      );
+      emu.behaviour = { externalGuestAccess: false };
+      assert.deepEqual(await refusal("other@partner.org"), {
+        key: "5102",
+        value:
+          "You are trying to invite a user from outside your directory, but something went wrong. Please contact Azure DevOps support.",
+      });
+      emu.world = world();
+      const msa = await addUser("someone@outlook.com");
+      assert.equal(
+        ((msa.body.userEntitlement as Json).user as Json).origin,
+        "msa",
+        "not connected: a Microsoft account",
+      );
+    });
+
+    it("refuses adds by a caller who is not a Project Collection Administrator with 5032, deletes with 403", async () => {
+      emu.world = world();
+      const refused = await addUser("new@example.com", "pat-partner");
+      assert.equal(refused.status, 200);
+      assert.deepEqual(((refused.body.operationResult as Json).errors as Json[])[0], {
+        key: "5032",
+        value:
+          "Access Denied: partner@othercompany.com needs the following permission(s) on the resource Users to perform this action: Add Users",
+      });
+      assertMicrosoftError(
+        await call(
+          "DELETE",
+          `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
+          as("pat-partner"),
+        ),
+        403,
+        "AccessCheckException",
+      );
+      assert.equal(emu.world.users.length, 9);
+    });
+
+    it("reports gitEnabled and tfvcEnabled as the world project says, whatever its sourceControlType", async () => {
+      emu.world = world({}, (w) => {
+        w.projects.push({ name: "mixed", sourceControlType: "Git", tfvcEnabled: true });
+      });
+      const mixed = await get(
+        "/fabrikam/_apis/projects/mixed?includeCapabilities=true&api-version=7.1",
+        as("pat-ada"),
+      );
+      assert.deepEqual((mixed.body.capabilities as Json).versioncontrol, {
+        sourceControlType: "Git",
+        gitEnabled: "True",
+        tfvcEnabled: "True",
+      });
+      const legacy = await get(
+        "/fabrikam/_apis/projects/legacy?includeCapabilities=true&api-version=7.1",
+        as("pat-ada"),
+      );
+      assert.deepEqual((legacy.body.capabilities as Json).versioncontrol, {
+        sourceControlType: "Tfvc",
+        gitEnabled: "False",
+        tfvcEnabled: "True",
+      });
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.projects.push({ name: "x", sourceControlType: "Git", gitEnabled: "yes" as never }),
+            ),
+          ),
+        /projects\[2\]\.gitEnabled must be true or false \(got "yes"\)/,
+      );
     });
   });
 

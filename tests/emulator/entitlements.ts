@@ -32,14 +32,19 @@ import {
 
 const LICENSES: readonly License[] = ["express", "stakeholder", "advanced", "none"];
 
-/** The world as the entitlement and graph reads show it now (late mappings included). */
+/**
+ * The world as the entitlement and graph reads show it now: late mappings show the identity a user
+ * had, and the tenant is the one Azure DevOps sees (a user type changed in Entra shows late).
+ */
 export function readView(state: State): NormalizedWorld {
-  const w = normalizeWorld(state.world);
-  if (state.lag.pendingMappings.size === 0) return w;
-  return {
-    ...w,
-    users: normalizeWorld({ ...state.world, users: visibleUsers(state, state.world.users) }).users,
-  };
+  const lagging = state.lag.pendingMappings.size > 0 || state.lag.tenantHistory.length > 0;
+  if (!lagging) return normalizeWorld(state.world);
+  const tenantUsers = devopsTenantUsers(state);
+  return normalizeWorld({
+    ...state.world,
+    users: visibleUsers(state, state.world.users),
+    tenant: { ...state.world.tenant, users: [...tenantUsers] },
+  });
 }
 
 // rule P2 [guess] Continuation tokens are opaque; a foreign or garbled one answers 400 InvalidArgumentValueException (opacity: graph-7.1.json Users_List continuationToken "opaque data blob")
