@@ -107,7 +107,7 @@ function scopesAllow(grant: TokenGrant | undefined, requirement: ScopeRequiremen
   return requirement.anyOf.some((scope) => grantsScope(grant.scopes ?? [], scope));
 }
 
-// rule AU4 [doc] A token with scopes may call an operation only with one of the scopes its spec's security section lists (memberEntitlementManagement-7.1.json vso.memberentitlementmanagement[_write]; graph-7.1.json vso.graph, vso.graph_manage; core-7.1.json vso.profile or vso.project; profile-7.1.json vso.profile); a token with no scopes listed has full access
+// rule AU4 [doc] A token with scopes may call an operation only with one of the scopes its spec's security section lists; a token with no scopes listed has full access (security sections of memberEntitlementManagement-7.1.json: vso.memberentitlementmanagement[_write]; graph-7.1.json: vso.graph, vso.graph_manage; core-7.1.json: vso.profile or vso.project; profile-7.1.json: vso.profile)
 // rule AU7 [obs] A token lacking the scope answers 401 (pulumi/pulumi-azuredevops#68; edgafner/dorkag#107; rfennell/AzurePipelines#1420)
 // rule AU10 [guess] The undocumented Organization and billing endpoints need a full-access token (no public source names their scopes)
 /**

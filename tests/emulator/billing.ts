@@ -8,7 +8,7 @@ import { FIXED_TIME } from "./resources";
 import { GUID } from "./state";
 import { type NormalizedWorld, type World, deterministicGuid } from "./world";
 
-// rule B1 [obs] GET AzComm/BillingSetup answers subscriptionId, subscriptionStatus, currentOrganizationName, updatedDateTime, updatedBy, allowedBillingOperations and the isEnterpriseBillingEnabled / isAssignmentBillingEnabled flags (MethodsAndPractices/vsteam Tests/SampleFiles/Get-VSTeamAccountBillingWithSubscription.json; thecloudexplorers/PSRule.Rules.AzureDevOps DevOps.Organization.GeneralBillingSettings.ps1); accountName, resourceGroupName and allowedBillingOperations values are stand-ins
+// rule B1 [obs] GET AzComm/BillingSetup answers subscriptionId, subscriptionStatus, currentOrganizationName, updatedDateTime, updatedBy, allowedBillingOperations and the isEnterpriseBillingEnabled and isAssignmentBillingEnabled flags; the values of accountName, resourceGroupName and allowedBillingOperations are stand-ins (MethodsAndPractices/vsteam Tests/SampleFiles/Get-VSTeamAccountBillingWithSubscription.json; thecloudexplorers/PSRule.Rules.AzureDevOps src/PSRule.Rules.AzureDevOps/Functions/DevOps.Organization.GeneralBillingSettings.ps1)
 // rule B2 [guess] Without billing the setup answers 200 with a null subscriptionId and subscriptionStatus (both public readers treat a missing or empty id as "not configured")
 // rule B3 [guess] An organization id other than this organization's answers 404 HostDoesNotExistException
 export function billingSetup(w: NormalizedWorld, organizationId: string): Reply {

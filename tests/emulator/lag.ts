@@ -50,7 +50,7 @@ export function advanceClock(state: State, ms: number): number {
   return state.lag.clockOffsetMs;
 }
 
-// rule O16 [deviates] Entra changes reach Azure DevOps at once by default, the best case of "Changes made in Azure AD can take up to 1 hour to be visible in Azure DevOps" and of guest-to-member changes taking "several hours, or even days" (https://learn.microsoft.com/azure/devops/organizations/accounts/faq-azure-access): tests set entraPropagationMs to see the lag, which cannot be waited out at its real length
+// rule O16 [deviates] Entra changes reach Azure DevOps at once by default, the best case of what Microsoft documents (up to 1 hour, and hours or days for a guest made member), because tests cannot wait the real lag out; behaviour entraPropagationMs shows Azure DevOps the tenant as it was (https://learn.microsoft.com/azure/devops/organizations/accounts/faq-azure-access)
 /**
  * Runs a change of the tenant made in Entra (over the control API). With a propagation delay, the
  * state before and after is kept, so that Azure DevOps can be shown the tenant as it was.

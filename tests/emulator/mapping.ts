@@ -1,7 +1,7 @@
 /**
  * Map / transfer a user's identity: `PATCH {org}/_apis/graph/users/{descriptor}` with a
  * GraphUserUpdateContext subtype (graph-7.1.json Users_Update). Checks in this order: media type
- * (415) and body (400), permission (403), the organization's tenant (400), the user (404), the
+ * (415) and body (400), the user (404), permission (403), the organization's tenant (400), the
  * target identity (400), the identity it already has (400), then who else holds the target.
  */
 import { ERRORS, HttpError } from "./errors";
@@ -109,6 +109,7 @@ function originTarget(value: unknown): MappingTarget {
 function targetIdentity(state: State, target: MappingTarget): NormalizedTenantUser {
   const world = state.world;
   const tenant = devopsTenantUsers(state);
+  // rule W5 [guess] The emulator models one tenant: an organization connected to another tenant sees no identities (a modelling choice)
   const ownTenant = world.tenantId !== null && samePrincipal(world.tenantId, world.tenant.id);
   const identity = !ownTenant
     ? undefined
@@ -158,7 +159,7 @@ function holderOf(
 }
 
 // rule MP7 [obs] Mapping onto an identity another organization user holds first deletes that user's entitlement and group memberships (the "scrub"), then transfers; behaviour mappingHolder "refuse" answers 400 InvalidTransferIdentityRightsRequestException "Identity with VSID … has active or inactive memberships in the account" and changes nothing, the path behind the service's ScrubBeforeTransfer.Disable flag (decompiled GraphMembersControllerBase.UpdateMemberInternal, DetermineAndRemoveExistingMembershipsInCollection, EnsureNoExistingMembershipsInCollection)
-// rule MP12 [guess] The owner is never scrubbed (the mapping answers 400 GraphAccountNameCollisionRepairFailedException), nor an Entra-backed user only showing the target's sign-in name (409): the emulator cannot model an organization without an owner, or two Entra users with one name
+// rule MP12 [guess] The owner is never scrubbed (the mapping answers 400 GraphAccountNameCollisionRepairFailedException), nor an Entra-backed user only showing the target's sign-in name (409): the emulator cannot model an organization without an owner, or two Entra users of one name (the exception type is the decompiled server's)
 function clearHolder(
   state: State,
   user: WorldUser,
@@ -208,7 +209,12 @@ export function mapUser(state: State, ctx: Context): Reply {
   const target = updateContext(ctx);
   const world = state.world;
   const caller = callerOf(world, ctx);
-  // rule MP3 [obs] Only a Project Collection Administrator may map, else 403 AccessCheckException, checked before the user lookup (decompiled CheckPermissionsToTransferIdentity, a collection-level Identities permission; the real order looks the user up first; the 403 is a guess)
+  // rule MP5 [obs] An unknown descriptor answers 404 GraphSubjectNotFoundException, before any other check (decompiled GraphUsersController.UpdateUser reads the user first)
+  const user = userByDescriptor(world.users, ctx.params.descriptor);
+  if (user === undefined) {
+    throw graphSubjectNotFound(ctx.params.descriptor);
+  }
+  // rule MP3 [obs] Only a Project Collection Administrator may map, else 403 AccessCheckException (decompiled CheckPermissionsToTransferIdentity, a collection-level Identities permission; the 403 and the PCA-only grant are guesses)
   if (!isCollectionAdministrator(world, caller)) {
     throw new HttpError(
       403,
@@ -226,11 +232,6 @@ export function mapUser(state: State, ctx: Context): Reply {
         `mapped to identities of the tenant it is connected to. Connect it first.`,
     );
   }
-  // rule MP5 [obs] An unknown descriptor answers 404 GraphSubjectNotFoundException (decompiled GraphUsersController.UpdateUser)
-  const user = userByDescriptor(world.users, ctx.params.descriptor);
-  if (user === undefined) {
-    throw graphSubjectNotFound(ctx.params.descriptor);
-  }
   const identity = targetIdentity(state, target);
   const from = user.principalName;
   if (holdsIdentity(user, identity)) {
@@ -247,7 +248,7 @@ export function mapUser(state: State, ctx: Context): Reply {
   return mappedAnswer(state, user, identity);
 }
 
-// rule MP9 [obs] A mapping answers 201 Created with the GraphUser and a Location header (decompiled GraphMembersControllerBase.CreateSuccessResponse; Microsoft's materialize examples in graph-7.1.json answer 201 with location, though the spec lists 200 for Users_Update); behaviour mappingStatus 200 answers 200 without Location
+// rule MP9 [obs] A mapping answers 201 Created with the GraphUser and a Location header, though the spec lists 200 for Users_Update; behaviour mappingStatus 200 answers 200 without Location (decompiled GraphMembersControllerBase.CreateSuccessResponse; graph-7.1.json examples MaterializeAADUserByOID.json and CreateUserMSA.json answer 201 with location)
 function mappedAnswer(state: State, user: WorldUser, identity: NormalizedTenantUser): Reply {
   const world = state.world;
   // graphUser looks a bound user's identity up by object id: that one identity is all it needs.

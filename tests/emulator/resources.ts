@@ -333,7 +333,7 @@ const AREA_IDS = {
   memberEntitlementManagement: "68ddce18-2501-45f1-a17b-7931a9922690",
 };
 
-// rule D1 [obs] GET _apis/resourceAreas lists {id, name, locationUrl} for each area; every locationUrl is the emulator's one host, with the organization for organization areas (azure-devops-node-api WebApi._getResourceAreaUrl and LocationsInterfaces.ResourceAreaInfo; microsoft/azure-devops-python-api#188); the real service lists other hosts
+// rule D1 [obs] GET _apis/resourceAreas lists {id, name, locationUrl} for each area the emulator serves; every locationUrl is the emulator's one host (with the organization for organization areas), where the real service names several hosts (azure-devops-node-api WebApi._getResourceAreaUrl and LocationsInterfaces.ResourceAreaInfo; microsoft/azure-devops-python-api#188; area ids: x-ms-vss-resource-area-id of each spec)
 export function resourceAreas(
   base: string,
   organization: string | undefined,

@@ -432,6 +432,7 @@ async function handle(
     state.requests.push(recorded);
     state.onRequest?.(recorded);
     if (reply === "dropped") {
+      // rule F6 [guess] A fault with drop closes the connection without an answer, as a failing front door or network does
       res.socket?.destroy();
     } else {
       send(res, reply);
