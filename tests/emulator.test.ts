@@ -2660,6 +2660,12 @@ describe("Azure DevOps emulator", () => {
           as("pat-ada"),
         )
       ).body.user as Json;
+    const deleteLeaver = (token: string): Promise<Answer> =>
+      call(
+        "DELETE",
+        `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
+        as(token),
+      );
     const headTenant = async (): Promise<string | null> =>
       (await call("HEAD", "/fabrikam", as("pat-ada"))).headers.get("x-vss-resourcetenant");
 
@@ -2939,15 +2945,7 @@ describe("Azure DevOps emulator", () => {
         "UnauthorizedRequestException",
         "TF400813: The user '' is not authorized",
       );
-      assertMicrosoftError(
-        await call(
-          "DELETE",
-          `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
-          as("pat-unknown"),
-        ),
-        401,
-        "UnauthorizedRequestException",
-      );
+      assertMicrosoftError(await deleteLeaver("pat-unknown"), 401, "UnauthorizedRequestException");
 
       emu.behaviour = { refusedCredential: "redirect" };
       const moved = await get(ENTITLEMENTS, as("pat-unknown"));
@@ -3186,15 +3184,7 @@ describe("Azure DevOps emulator", () => {
         value:
           "Access Denied: partner@othercompany.com needs the following permission(s) on the resource Users to perform this action: Add Users",
       });
-      assertMicrosoftError(
-        await call(
-          "DELETE",
-          `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
-          as("pat-partner"),
-        ),
-        403,
-        "AccessCheckException",
-      );
+      assertMicrosoftError(await deleteLeaver("pat-partner"), 403, "AccessCheckException");
       assert.equal(emu.world.users.length, 9);
     });
 

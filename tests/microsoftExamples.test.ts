@@ -89,22 +89,29 @@ function assertShape(expected: unknown, actual: unknown, accepted: Record<string
   assert.deepEqual(shapeDifferences(expected, actual).sort(), Object.keys(accepted).sort());
 }
 
+/** The three projects of Microsoft's Projects - List example, with the types of their names. */
+const EXAMPLE_PROJECTS = [
+  {
+    id: "eb6e4656-77fc-42a1-9181-4c6d8e9da5d1",
+    name: "Fabrikam-Fiber-TFVC",
+    sourceControlType: "Tfvc" as const,
+  },
+  {
+    id: "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c",
+    name: "Fabrikam-Fiber-Git",
+    sourceControlType: "Git" as const,
+  },
+  {
+    id: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0",
+    name: "TestGit",
+    sourceControlType: "Git" as const,
+  },
+];
+
 /** The fabrikam world, with the three projects of Microsoft's Projects - List example. */
 function world(): World {
   const w = JSON.parse(readFileSync(join(__dirname, "fixtures", "world.json"), "utf8")) as World;
-  w.projects = [
-    {
-      id: "eb6e4656-77fc-42a1-9181-4c6d8e9da5d1",
-      name: "Fabrikam-Fiber-TFVC",
-      sourceControlType: "Tfvc",
-    },
-    {
-      id: "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c",
-      name: "Fabrikam-Fiber-Git",
-      sourceControlType: "Git",
-    },
-    { id: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0", name: "TestGit", sourceControlType: "Git" },
-  ];
+  w.projects = EXAMPLE_PROJECTS.map((p) => ({ ...p }));
   return w;
 }
 
@@ -196,19 +203,7 @@ describe("Microsoft's own examples", () => {
         body: example("core/projects/GET__projects.json").body,
       });
       // Projects - Get has no example: the emulator answers it for the same three projects.
-      assert.deepEqual(await client().listProjects(), [
-        {
-          id: "eb6e4656-77fc-42a1-9181-4c6d8e9da5d1",
-          name: "Fabrikam-Fiber-TFVC",
-          sourceControlType: "Tfvc",
-        },
-        {
-          id: "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c",
-          name: "Fabrikam-Fiber-Git",
-          sourceControlType: "Git",
-        },
-        { id: "281f9a5b-af0d-49b4-a1df-fe6f5e5f84d0", name: "TestGit", sourceControlType: "Git" },
-      ]);
+      assert.deepEqual(await client().listProjects(), EXAMPLE_PROJECTS);
     });
 
     it("whoAmI reads Microsoft's Profiles - Get example", async () => {

@@ -4,7 +4,7 @@
  */
 import { ERRORS, HttpError, badRequest } from "./errors";
 import { entitlementFilter, entitlementOrder } from "./filter";
-import { type Context, type Reply, asObject, parseJsonBody, queryParam } from "./http";
+import { type Context, type Reply, asObject, jsonObjectBody, queryParam } from "./http";
 import { addTenantUserSeenAtOnce, devopsTenantUsers, now, visibleUsers } from "./lag";
 import { userEntitlement } from "./resources";
 import {
@@ -245,17 +245,12 @@ function bindAddedUser(state: State, added: WorldUser): AddFailure | undefined {
 
 /** POST userentitlements: malformed requests are HTTP 400; refusals are HTTP 200 + isSuccess:false. */
 export function addEntitlement(state: State, ctx: Context): Reply {
-  const parsed = parseJsonBody(ctx);
   // rule E18 [guess] A body that is not a JSON object answers HTTP 400 InvalidArgumentValueException
-  if ("error" in parsed) {
-    throw badRequest(`The request body is not valid JSON: ${parsed.error}`);
-  }
-  const body = asObject(parsed.value);
-  if (body === undefined) {
-    throw badRequest(
-      "Value cannot be null. Parameter name: userEntitlement (the body must be a JSON object).",
-    );
-  }
+  const body = jsonObjectBody(
+    ctx,
+    badRequest,
+    "Value cannot be null. Parameter name: userEntitlement (the body must be a JSON object).",
+  );
   const world = state.world;
   const caller = callerOf(world, ctx);
   // rule E16 [obs] An add by a caller who is not a Project Collection Administrator answers isSuccess:false key 5032 "Access Denied: … needs the following permission(s) on the resource Users to perform this action: Add Users" (microsoft/terraform-provider-azuredevops#86)

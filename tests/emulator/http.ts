@@ -90,6 +90,26 @@ export function parseJsonBody(ctx: Context): { value: unknown } | { error: strin
   }
 }
 
+/**
+ * The body as a JSON object; anything else is refused with the error `refuse` makes, the message
+ * saying what the body must be (`mustBe`).
+ */
+export function jsonObjectBody(
+  ctx: Context,
+  refuse: (message: string) => Error,
+  mustBe: string,
+): Record<string, unknown> {
+  const parsed = parseJsonBody(ctx);
+  if ("error" in parsed) {
+    throw refuse(`The request body is not valid JSON: ${parsed.error}`);
+  }
+  const body = asObject(parsed.value);
+  if (body === undefined) {
+    throw refuse(mustBe);
+  }
+  return body;
+}
+
 /** The media type of the request body, lower-cased, without parameters. */
 export function mediaType(ctx: Context): string {
   return (ctx.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();

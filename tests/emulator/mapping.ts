@@ -5,7 +5,7 @@
  * target identity (400), the identity it already has (400), then who else holds the target.
  */
 import { ERRORS, HttpError } from "./errors";
-import { type Context, type Reply, ReplyError, asObject, mediaType, parseJsonBody } from "./http";
+import { type Context, type Reply, ReplyError, jsonObjectBody, mediaType } from "./http";
 import { devopsTenantUsers, holdMapping } from "./lag";
 import { type GraphView, graphSubjectNotFound, graphUser, userByDescriptor } from "./resources";
 import {
@@ -50,16 +50,11 @@ function updateContext(ctx: Context): MappingTarget {
       `The request content type '${type === "" ? "(none)" : type}' is not supported: send application/json.`,
     );
   }
-  const parsed = parseJsonBody(ctx);
-  if ("error" in parsed) {
-    throw graphBadRequest(`The request body is not valid JSON: ${parsed.error}`);
-  }
-  const body = asObject(parsed.value);
-  if (body === undefined) {
-    throw graphBadRequest(
-      `The request body must be a GraphUserUpdateContext object, e.g. ${UPDATE_CONTEXT_EXAMPLE}.`,
-    );
-  }
+  const body = jsonObjectBody(
+    ctx,
+    graphBadRequest,
+    `The request body must be a GraphUserUpdateContext object, e.g. ${UPDATE_CONTEXT_EXAMPLE}.`,
+  );
   // A JSON null deserializes like an absent property.
   const principalName = body.principalName ?? undefined;
   const originId = body.originId ?? undefined;
