@@ -6,6 +6,7 @@ import { DevOpsClient, isDevOpsApiError } from "../devops/client";
 import { PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
 import { BASE_URL_ENV, baseUrlOverride, devopsUrl } from "../devops/hosts";
 import { parseRetryAfter } from "../devops/retry";
+import type { Behaviour } from "./emulator/behaviour";
 import { Emulator, startEmulator } from "./emulator/server";
 import { World, defaultUserId, normalizeWorld } from "./emulator/world";
 import { refusedOperation } from "./support/faults";
@@ -168,10 +169,21 @@ describe("Azure DevOps client against the emulator", () => {
     assert.equal(emulator.requests.length, 1);
   });
 
-  it("fails with 401 when the token is refused", async () => {
-    emulator.world.tokens = { "the-right-one": "jamalhartnett@fabrikam.com" };
-    await assert.rejects(client().listUsers(), /failed with HTTP 401/);
-  });
+  // However Azure DevOps refuses a token (rule T8: its sign-in page with 203 by default), the
+  // client fails at once, says the credential was not accepted, and does not retry.
+  const REFUSALS: [Behaviour["refusedCredential"], RegExp][] = [
+    ["signInPage", /answered 203 Non-Authoritative Information .* the credential was not accepted/],
+    ["redirect", /redirected the request to .* the credential was not accepted/],
+    ["unauthorized", /failed with HTTP 401/],
+  ];
+  for (const [refusedCredential, message] of REFUSALS) {
+    it(`fails once, naming the refused credential, when Azure DevOps answers a bad token with ${refusedCredential}`, async () => {
+      emulator.behaviour = { refusedCredential };
+      emulator.world.tokens = { "the-right-one": "jamalhartnett@fabrikam.com" };
+      await assert.rejects(client().listUsers(), message);
+      assert.equal(emulator.requests.length, 1, "a refused credential is not retried");
+    });
+  }
 
   it("retries a dropped connection and then reports a network error", async () => {
     const url = emulator.url;

@@ -1,6 +1,6 @@
 /**
  * Tests of the Azure DevOps emulator itself, over real HTTP on loopback (global fetch), so that
- * the program's tests can trust what it answers (DOMAIN §2 shapes, paging, errors, faults).
+ * the program's tests can trust what it answers (shapes, paging, errors, faults, switches).
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as azdev from "azure-devops-node-api";
+import type { Behaviour } from "./emulator/behaviour";
 import {
   emulatorDescriptor,
   startEmulator,
@@ -43,7 +44,10 @@ type Json = Record<string, unknown>;
 interface Answer {
   status: number;
   headers: Headers;
+  /** The JSON body; {} for an empty or non-JSON one. */
   body: Json;
+  /** The raw body (an HTML sign-in page, a bare JSON string). */
+  text: string;
 }
 
 function clone(world: World): World {
@@ -86,12 +90,20 @@ describe("Azure DevOps emulator", () => {
     if (options.auth !== false && headers.Authorization === undefined) {
       headers.Authorization = BASIC;
     }
-    const response = await fetch(`${emu.url}${path}`, { method, headers, body: options.body });
+    const response = await fetch(`${emu.url}${path}`, {
+      method,
+      headers,
+      body: options.body,
+      redirect: "manual",
+    });
     const text = await response.text();
+    const isJson = /^application\/json/.test(response.headers.get("content-type") ?? "");
+    const parsed: unknown = isJson && text !== "" ? JSON.parse(text) : {};
     return {
       status: response.status,
       headers: response.headers,
-      body: text === "" ? {} : (JSON.parse(text) as Json),
+      body: typeof parsed === "object" && parsed !== null ? (parsed as Json) : {},
+      text,
     };
   }
   const get = (path: string, options?: Parameters<typeof call>[2]): Promise<Answer> =>
@@ -206,7 +218,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("derives GUIDs from a seed: stable, distinct, 8-4-4-4-12", () => {
+    it("derives GUIDs from a name: stable, distinct, 8-4-4-4-12", () => {
       assert.equal(deterministicGuid("a"), deterministicGuid("a"));
       assert.notEqual(deterministicGuid("a"), deterministicGuid("b"));
       assert.match(deterministicGuid("anything"), GUID_V5);
@@ -368,12 +380,16 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("requires an api-version, in the query or the Accept header", async () => {
+    it("serves a GET without api-version; other methods need one, in the query or the Accept header", async () => {
+      assert.equal((await get("/fabrikam/_apis/projects")).status, 200, "the server decides");
       assertMicrosoftError(
-        await get("/fabrikam/_apis/projects"),
+        await post("/fabrikam/_apis/userentitlements", {
+          accessLevel: { accountLicenseType: "express" },
+          user: { principalName: "new@example.com" },
+        }),
         400,
         "VssVersionNotSpecifiedException",
-        "api-version",
+        'for the "POST" request',
       );
       const viaAccept = await get("/fabrikam/_apis/projects", {
         headers: { Accept: "application/json;api-version=7.1" },
@@ -382,8 +398,8 @@ describe("Azure DevOps emulator", () => {
       assertMicrosoftError(
         await get("/fabrikam/_apis/projects?api-version=abc"),
         400,
-        "VssInvalidApiVersionException",
-        "abc",
+        "VssInvalidApiResourceVersionException",
+        'Invalid api version string: "abc"',
       );
       assertMicrosoftError(
         await get("/fabrikam/_apis/projects?api-version=8.0"),
@@ -492,7 +508,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("filters with $filter clauses joined by and", async () => {
+    it("filters with $filter clauses joined by and, or and parentheses", async () => {
       // Pages through every answer (page size 2 here).
       const names = async (filter: string): Promise<string[]> => {
         const found: string[] = [];
@@ -541,14 +557,32 @@ describe("Azure DevOps emulator", () => {
         "InvalidArgumentValueException",
         "'email'",
       );
-      assertMicrosoftError(
-        await get(
-          `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent("name eq 'a' or name eq 'b'")}`,
+      assert.deepEqual(await names("name eq 'gmail' or name eq 'contoso'"), [
+        "dev.someone@gmail.com",
+        "guest@contoso.com",
+      ]);
+      // The spec's own example: `or` inside parentheses, `and` binding tighter than `or`.
+      assert.deepEqual(
+        await names(
+          "(licenseId eq 'Account-Stakeholder' or (licenseId eq 'Account-Express')) and name eq 'Sam'",
         ),
-        400,
-        "InvalidArgumentValueException",
-        "'or'",
+        ["Sam.Taylor@Fabrikam.com"],
       );
+      assert.deepEqual(
+        await names("name eq 'Sam' or name eq 'Ada' and licenseStatus eq 'disabled'"),
+        ["Sam.Taylor@Fabrikam.com"],
+        "and binds tighter than or",
+      );
+      for (const bad of ["(name eq 'a'", "name eq 'a' or", "name eq 'a' xor name eq 'b'"]) {
+        assertMicrosoftError(
+          await get(
+            `/fabrikam/_apis/userentitlements?api-version=7.1&$filter=${encodeURIComponent(bad)}`,
+          ),
+          400,
+          "InvalidArgumentValueException",
+          "cannot be parsed",
+        );
+      }
     });
 
     it("gets one entitlement by id, 404 naming an unknown id, 400 for a malformed one", async () => {
@@ -570,7 +604,7 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("refuses malformed add requests with HTTP 400 naming the field", async () => {
+    it("refuses a body that is not JSON with HTTP 400, a missing principal or license with HTTP 200", async () => {
       const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
       assertMicrosoftError(
         await post(url, "{ nope"),
@@ -578,25 +612,43 @@ describe("Azure DevOps emulator", () => {
         "InvalidArgumentValueException",
         "not valid JSON",
       );
-      assertMicrosoftError(
-        await post(url, {
-          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
-          user: { subjectKind: "user" },
-        }),
-        400,
-        "InvalidArgumentValueException",
-        "user.principalName",
+      const refusal = (answer: Answer): Json => {
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        assert.equal(answer.body.isSuccess, false);
+        return ((answer.body.operationResult as Json).errors as Json[])[0];
+      };
+      assert.deepEqual(
+        refusal(
+          await post(url, {
+            accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+            user: { subjectKind: "user" },
+          }),
+        ),
+        {
+          key: "5000",
+          value:
+            "The Id, OriginId, or User.PrincipalName must be set. The Principal Name is usually an email address.",
+        },
       );
-      assertMicrosoftError(
-        await post(url, { user: { principalName: "new@example.com", subjectKind: "user" } }),
-        400,
-        "InvalidArgumentValueException",
-        "accessLevel",
+      assert.deepEqual(
+        refusal(
+          await post(url, { user: { principalName: "new@example.com", subjectKind: "user" } }),
+        ),
+        { key: "5000", value: "Invalid license type." },
+      );
+      assert.deepEqual(
+        refusal(
+          await post(url, {
+            accessLevel: { accountLicenseType: "express" },
+            user: { principalName: "not-an-address" },
+          }),
+        ),
+        { key: "5000", value: "Given email address 'not-an-address' is invalid." },
       );
       assert.equal(emu.world.users.length, 9);
     });
 
-    it("answers refused adds with HTTP 200 and isSuccess:false (DOMAIN §2)", async () => {
+    it("answers refused adds with HTTP 200 and isSuccess:false", async () => {
       const url = "/fabrikam/_apis/userentitlements?api-version=7.1";
       const badLicense = await post(url, {
         accessLevel: { licensingSource: "account", accountLicenseType: "platinum" },
@@ -609,11 +661,7 @@ describe("Azure DevOps emulator", () => {
       assert.equal(result.isSuccess, false);
       assert.equal(result.userId, ZERO_GUID);
       assert.equal(result.result, null);
-      assert.deepEqual(
-        (result.errors as Json[]).map((e) => e.key),
-        ["5102"],
-      );
-      assert.match(String((result.errors as Json[])[0].value), /platinum/);
+      assert.deepEqual(result.errors, [{ key: "5000", value: "Invalid license type." }]);
 
       const duplicate = await post(url, {
         accessLevel: { licensingSource: "account", accountLicenseType: "express" },
@@ -662,10 +710,11 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("deletes a user: 204, then 404", async () => {
+    it("deletes a user: 200, then 404", async () => {
       const id = defaultUserId("leaver@othercompany.com");
       const first = await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`);
-      assert.equal(first.status, 204);
+      assert.equal(first.status, 200);
+      assert.equal(first.text, "", "User Entitlements - Delete answers no body");
       assertMicrosoftError(
         await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`),
         404,
@@ -847,13 +896,17 @@ describe("Azure DevOps emulator", () => {
       assert.equal(after.body.owner, defaultUserId("ada.lovelace@fabrikam.com"));
     });
 
-    it("answers HEAD /{org} without credentials with X-VSS-ResourceTenant", async () => {
+    it("answers HEAD /{org} without credentials 401 with X-VSS-ResourceTenant, with credentials 200", async () => {
       const msa = await call("HEAD", "/fabrikam", { auth: false });
-      assert.equal(msa.status, 200);
+      assert.equal(msa.status, 401);
       assert.equal(msa.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      assert.match(msa.headers.get("www-authenticate") ?? "", /^Bearer authorization_uri=/);
       emu.world = { ...clone(fixture), tenantId: TENANT_ID };
       const connected = await call("HEAD", "/fabrikam", { auth: false });
       assert.equal(connected.headers.get("x-vss-resourcetenant"), TENANT_ID);
+      const authenticated = await call("HEAD", "/fabrikam");
+      assert.equal(authenticated.status, 200);
+      assert.equal(authenticated.headers.get("x-vss-resourcetenant"), TENANT_ID);
       assert.equal((await call("HEAD", "/contoso", { auth: false })).status, 404);
     });
 
@@ -878,15 +931,13 @@ describe("Azure DevOps emulator", () => {
         headers: { Authorization: "Bearer pat-owner" },
       });
       assert.equal(asOwner.body.emailAddress, "jamalhartnett@fabrikam.com");
-      assertMicrosoftError(
-        await get("/_apis/profile/profiles/me?api-version=7.1-preview.3"),
-        401,
-        "UnauthorizedRequestException",
-      );
+      const refused = await get("/_apis/profile/profiles/me?api-version=7.1-preview.3");
+      assert.equal(refused.status, 203, "a token the world does not list gets the sign-in page");
+      assert.match(refused.headers.get("content-type") ?? "", /^text\/html/);
     });
   });
 
-  describe("owner change and tenant connection (DOMAIN §1.4–1.6)", () => {
+  describe("owner change and tenant connection", () => {
     const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
     const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
     const TEMP = "fabrikam@outlook.com";
@@ -1031,7 +1082,7 @@ describe("Azure DevOps emulator", () => {
       assert.deepEqual(emu.mutations, []);
     });
 
-    it("refuses a new owner who never signed in, until they do (DOMAIN §1.5)", async () => {
+    it("refuses a new owner who never signed in, until they do", async () => {
       const refused = await changeOwner("dev.someone@gmail.com", "pat-jamal");
       assertMicrosoftError(
         refused,
@@ -1057,11 +1108,27 @@ describe("Azure DevOps emulator", () => {
       assert.equal(emu.world.tenantId, TENANT_ID, "stored lower-case");
       const head = await call("HEAD", "/fabrikam", { auth: false });
       assert.equal(head.headers.get("x-vss-resourcetenant"), TENANT_ID);
-      // The connection binds Ada to her member identity (DOMAIN §1.9): her principalName becomes
-      // her UPN and the owner follows; the mutation names her as she was when she connected.
+      // The connection binds users by sign-in address: Ada's MSA address is only her member's
+      // mail, so she stays a Microsoft account (disconnected) and keeps her name.
       const ada = emu.world.users.find((u) => u.displayName === "Ada Lovelace");
-      assert.equal(ada?.origin, "aad");
-      assert.equal(ada?.principalName, "alovelace@fabrikam.com");
+      assert.equal(ada?.origin, "msa");
+      assert.equal(emu.world.owner, "ada.lovelace@fabrikam.com");
+      assert.equal(emu.world.users.find((u) => u.displayName === "Sam Taylor")?.origin, "aad");
+      assert.deepEqual(emu.mutations, [
+        { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
+      ]);
+
+      // Binding by mail too: Ada is bound to her member identity, her principalName becomes her
+      // UPN and the owner follows; the mutation names her as she was when she connected.
+      emu.world = world((w) => {
+        w.owner = "ada.lovelace@fabrikam.com";
+        w.behaviour = { connectBinding: "upnOrMail" };
+      });
+      emu.resetMutations();
+      assert.equal((await connect(TENANT_ID, "pat-ada")).status, 200);
+      const bound = emu.world.users.find((u) => u.displayName === "Ada Lovelace");
+      assert.equal(bound?.origin, "aad");
+      assert.equal(bound?.principalName, "alovelace@fabrikam.com");
       assert.equal(emu.world.owner, "alovelace@fabrikam.com");
       assert.deepEqual(emu.mutations, [
         { kind: "tenant", value: TENANT_ID, by: "ada.lovelace@fabrikam.com" },
@@ -1109,7 +1176,7 @@ describe("Azure DevOps emulator", () => {
       assert.equal(emu.mutations.length, 1, "only Ada's successful connection");
     });
 
-    it("refuses an MSA owner whose address is a member's UPN (DOMAIN §1.4)", async () => {
+    it("refuses an MSA owner whose address is a member's UPN", async () => {
       assertMicrosoftError(
         await connect(TENANT_ID, "pat-jamal"),
         400,
@@ -1150,14 +1217,70 @@ describe("Azure DevOps emulator", () => {
       assert.deepEqual(emu.mutations, []);
     });
 
-    it("disconnects with the all-zero GUID: owner only, connected only", async () => {
+    it("disconnects as Microsoft documents it: an MSA owner, an MSA caller who is a PCA and Global Administrator", async () => {
+      const globalAdmin = (w: World): void => {
+        w.tenantId = TENANT_ID;
+        w.tenant.users.push({
+          userPrincipalName: "jamalhartnett_fabrikam.com#EXT#@fabrikam.onmicrosoft.com",
+          mail: "jamalhartnett@fabrikam.com",
+          userType: "Guest",
+          globalAdministrator: true,
+        });
+      };
+      emu.world = world((w) => (w.tenantId = TENANT_ID));
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        403,
+        "AccessCheckException",
+        "Global Administrator",
+      );
+      emu.world = world((w) => {
+        globalAdmin(w);
+        w.administrators = ["Sam.Taylor@Fabrikam.com"];
+        w.users[3] = { ...w.users[3], origin: "aad" };
+      });
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-sam"),
+        403,
+        "AccessCheckException",
+        "Microsoft Entra users can't disconnect organizations",
+      );
+      emu.world = world((w) => {
+        globalAdmin(w);
+        w.owner = "Sam.Taylor@Fabrikam.com";
+        w.users[3] = { ...w.users[3], origin: "aad" };
+        w.administrators = ["jamalhartnett@fabrikam.com"];
+      });
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        403,
+        "AccessCheckException",
+        "change the owner to a Microsoft account first",
+      );
+      emu.world = world(globalAdmin);
+      const answer = await connect(ZERO_GUID, "pat-jamal");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(emu.world.tenantId, null);
       assertMicrosoftError(
         await connect(ZERO_GUID, "pat-jamal"),
         400,
         "OrganizationNotLinkedToTenantException",
         "not connected",
       );
-      emu.world = world((w) => (w.tenantId = TENANT_ID));
+    });
+
+    it("disconnects with the all-zero GUID, behaviour disconnect ownerOnly: owner only, connected only", async () => {
+      emu.world = world((w) => (w.behaviour = { disconnect: "ownerOnly" }));
+      assertMicrosoftError(
+        await connect(ZERO_GUID, "pat-jamal"),
+        400,
+        "OrganizationNotLinkedToTenantException",
+        "not connected",
+      );
+      emu.world = world((w) => {
+        w.tenantId = TENANT_ID;
+        w.behaviour = { disconnect: "ownerOnly" };
+      });
       assertMicrosoftError(await connect(ZERO_GUID, "pat-sam"), 403, "AccessCheckException");
       const answer = await connect(ZERO_GUID, "pat-jamal");
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -1170,7 +1293,7 @@ describe("Azure DevOps emulator", () => {
       ]);
     });
 
-    it("runs the seed's temporary-owner path end to end and logs each change once (DOMAIN §1.5)", async () => {
+    it("runs the temporary-owner path end to end and logs each change once", async () => {
       const added = await call("POST", "/fabrikam/_apis/userentitlements?api-version=7.1", {
         headers: { ...as("pat-jamal"), "Content-Type": "application/json" },
         body: JSON.stringify({
@@ -1179,7 +1302,7 @@ describe("Azure DevOps emulator", () => {
         }),
       });
       assert.equal(added.body.isSuccess, true);
-      // Invited as a B2B *member* (DOMAIN §1.4), not redeemed yet.
+      // Invited as a B2B *member* (a guest cannot connect), not redeemed yet.
       emu.addTenantUser({
         userPrincipalName: TEMP_GUEST_UPN,
         mail: TEMP,
@@ -1202,7 +1325,7 @@ describe("Azure DevOps emulator", () => {
         `/fabrikam/_apis/userentitlements/${defaultUserId(TEMP)}?api-version=7.1`,
         { headers: as("pat-jamal") },
       );
-      assert.equal(removed.status, 204);
+      assert.equal(removed.status, 200);
       assert.deepEqual(
         emu.world.administrators,
         ["jamalhartnett@fabrikam.com"],
@@ -1238,7 +1361,7 @@ describe("Azure DevOps emulator", () => {
     });
   });
 
-  describe("identity binding on connect and user mapping (DOMAIN §1.9, §2)", () => {
+  describe("identity binding on connect and user mapping", () => {
     const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
     const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
     const NOT_FOUND = "GraphSubjectNotFoundException";
@@ -1262,7 +1385,9 @@ describe("Azure DevOps emulator", () => {
 
     /**
      * Ada owns the organization: she may connect it (a tenant member by mail, whose MSA address is
-     * not a UPN, DOMAIN §1.4). Sam and Jamal Khan administer it, so references to them can follow.
+     * not a UPN). Sam and Jamal Khan administer it, so references to them can follow. This suite
+     * binds by mail too (behaviour connectBinding "upnOrMail"), so that Ada is bound when she
+     * connects; the default, by sign-in address only, has its own tests.
      */
     function world(edit: (w: World) => void = () => undefined): World {
       const w = clone(fixture);
@@ -1270,6 +1395,7 @@ describe("Azure DevOps emulator", () => {
       w.caller = "ada.lovelace@fabrikam.com";
       w.administrators = ["Sam.Taylor@Fabrikam.com", "jamal@outlook.com"];
       w.tokens = { ...tokens };
+      w.behaviour = { connectBinding: "upnOrMail", disconnect: "ownerOnly" };
       edit(w);
       return w;
     }
@@ -1339,7 +1465,7 @@ describe("Azure DevOps emulator", () => {
       emu.world = world((w) => {
         // The guest is found only through the address inside its UPN.
         w.tenant.users[2].mail = null;
-        // A stale guest with Ada's address: the member identity wins (DOMAIN §1.9).
+        // A stale guest with Ada's address: the member identity wins.
         w.tenant.users.push({
           userPrincipalName: "ada.lovelace_fabrikam.com#EXT#@fabrikam.onmicrosoft.com",
           mail: "ada.lovelace@fabrikam.com",
@@ -1472,7 +1598,8 @@ describe("Azure DevOps emulator", () => {
       emu.resetMutations();
       const before = descriptor("jamal@outlook.com");
       const answer = await mapUser(before, { principalName: " JAMAL@fabrikam.com " });
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      assert.equal(answer.headers.get("location"), answer.body.url, "Created, at the user's URL");
       assert.equal(answer.body.principalName, "jamal@fabrikam.com");
       assert.equal(answer.body.mailAddress, "jamal@fabrikam.com");
       assert.equal(answer.body.origin, "aad");
@@ -1530,7 +1657,7 @@ describe("Azure DevOps emulator", () => {
       const partner = await mapUser(descriptor("partner@othercompany.com"), {
         originId: partnerOid.toUpperCase(),
       });
-      assert.equal(partner.status, 200, JSON.stringify(partner.body));
+      assert.equal(partner.status, 201, JSON.stringify(partner.body));
       assert.equal(partner.body.principalName, "partner@othercompany.com");
       assert.equal(partner.body.originId, partnerOid);
       assert.equal(partner.body.metaType, "guest");
@@ -1546,7 +1673,7 @@ describe("Azure DevOps emulator", () => {
       const moved = await mapUser(descriptor("sam.taylor@fabrikam.com"), {
         originId: objectId("staylor@fabrikam.com"),
       });
-      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      assert.equal(moved.status, 201, JSON.stringify(moved.body));
       assert.equal(moved.body.principalName, "staylor@fabrikam.com");
       assert.equal(user("Sam.Taylor@Fabrikam.com").originId, objectId("staylor@fabrikam.com"));
       assert.deepEqual(emu.world.administrators, ["staylor@fabrikam.com", "jamal@outlook.com"]);
@@ -1635,7 +1762,27 @@ describe("Azure DevOps emulator", () => {
       }
     });
 
-    it("answers 404 for a target identity the tenant does not have", async () => {
+    it("answers 400 with a bare string for a target identity the tenant does not have", async () => {
+      await connect();
+      const target = descriptor("jamal@outlook.com");
+      const byName = await mapUser(target, { principalName: "nobody@fabrikam.com" });
+      assert.equal(byName.status, 400);
+      assert.match(byName.headers.get("content-type") ?? "", /^application\/json/);
+      const text = JSON.parse(byName.text) as unknown;
+      assert.equal(typeof text, "string", "the service answers a bare JSON string");
+      assert.match(
+        String(text),
+        /^Cannot materialize the graph subject with principalName 'nobody@fabrikam\.com'/,
+      );
+      const unknown = deterministicGuid("no such object");
+      const byId = await mapUser(target, { originId: unknown });
+      assert.equal(byId.status, 400);
+      assert.match(byId.text, new RegExp(`originId '${unknown}'`));
+      assert.equal(user("jamal@outlook.com").origin, "msa");
+    });
+
+    it("answers 404 IdentityNotFoundException for an unknown target with behaviour mappingUnknownTarget 404", async () => {
+      emu.world = world((w) => (w.behaviour = { ...w.behaviour, mappingUnknownTarget: 404 }));
       await connect();
       const target = descriptor("jamal@outlook.com");
       assertMicrosoftError(
@@ -1653,7 +1800,10 @@ describe("Azure DevOps emulator", () => {
       );
       // Connected to another tenant, whose identities the emulator does not model.
       const other = deterministicGuid("another tenant");
-      emu.world = world((w) => (w.tenantId = other));
+      emu.world = world((w) => {
+        w.tenantId = other;
+        w.behaviour = { ...w.behaviour, mappingUnknownTarget: 404 };
+      });
       assertMicrosoftError(
         await mapUser(descriptor("jamal@outlook.com"), { principalName: "jamal@fabrikam.com" }),
         404,
@@ -1665,7 +1815,47 @@ describe("Azure DevOps emulator", () => {
       ]);
     });
 
-    it("answers 409 naming both users when another user holds the identity or its name", async () => {
+    it("scrubs the user who holds the target identity, then transfers; never the owner", async () => {
+      await connect();
+      emu.resetMutations();
+      const khan = descriptor("jamal@outlook.com");
+      const answer = await mapUser(khan, { principalName: "Sam.Taylor@fabrikam.com" });
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      assert.equal(answer.body.principalName, "sam.taylor@fabrikam.com");
+      assert.equal(user("jamal@outlook.com").originId, objectId("sam.taylor@fabrikam.com"));
+      assert.ok(
+        !emu.world.users.some((u) => u.displayName === "Sam Taylor"),
+        "the holder's entitlement is deleted",
+      );
+      assert.deepEqual(
+        emu.world.administrators,
+        ["sam.taylor@fabrikam.com"],
+        "Sam left the administrators; Khan, now on Sam's identity, is named so",
+      );
+      assert.deepEqual(
+        emu.mutations.map((m) => [m.kind, m.value]),
+        [
+          ["scrubUser", "sam.taylor@fabrikam.com"],
+          ["mapUser", "jamal@outlook.com -> sam.taylor@fabrikam.com"],
+        ],
+      );
+      assert.doesNotThrow(() => validateWorld(emu.world));
+
+      // The owner is never scrubbed.
+      const refused = await mapUser(descriptor("dev.someone@gmail.com"), {
+        originId: objectId("alovelace@fabrikam.com"),
+      });
+      assertMicrosoftError(
+        refused,
+        400,
+        "GraphAccountNameCollisionRepairFailedException",
+        "owns the organization",
+      );
+      assert.equal(emu.world.owner, "alovelace@fabrikam.com");
+    });
+
+    it("refuses a held identity with behaviour mappingHolder refuse, and an Entra user's sign-in name always", async () => {
+      emu.world = world((w) => (w.behaviour = { ...w.behaviour, mappingHolder: "refuse" }));
       await connect();
       emu.resetMutations();
       const khan = descriptor("jamal@outlook.com");
@@ -1676,40 +1866,67 @@ describe("Azure DevOps emulator", () => {
         const refused = await mapUser(khan, body);
         assertMicrosoftError(
           refused,
-          409,
+          400,
           "InvalidTransferIdentityRightsRequestException",
-          "'sam.taylor@fabrikam.com' is already bound to that identity",
+          "has active or inactive memberships in the account",
         );
-        assert.ok(String(refused.body.message).includes("'jamal@outlook.com'"));
+        assert.ok(String(refused.body.message).includes("'sam.taylor@fabrikam.com' is bound to"));
       }
-      // An identity added after the connection whose sign-in name an msa user still has.
-      emu.addTenantUser({ userPrincipalName: "olduser@fabrikam.com", userType: "Member" });
-      const clash = await mapUser(descriptor("dev.someone@gmail.com"), {
-        principalName: "olduser@fabrikam.com",
-      });
+      // A new member identity whose sign-in name a bound (aad) user shows: refused whatever the switch.
+      emu.addTenantUser({ userPrincipalName: "guest@contoso.com", userType: "Member" });
       assertMicrosoftError(
-        clash,
+        await mapUser(descriptor("dev.someone@gmail.com"), { principalName: "guest@contoso.com" }),
         409,
         "InvalidTransferIdentityRightsRequestException",
-        "'olduser@fabrikam.com' has the sign-in name of that identity",
+        "'guest@contoso.com' has the sign-in name of that identity",
       );
-      assert.ok(String(clash.body.message).includes("'dev.someone@gmail.com'"));
       assert.deepEqual(emu.mutations, []);
-      // The user who has the name may take the identity.
-      const own = await mapUser(descriptor("olduser@fabrikam.com"), {
+      // A Microsoft account sharing the sign-in name is another identity: the mapping goes ahead,
+      // and the organization then has an msa and an aad user of one name.
+      emu.addTenantUser({ userPrincipalName: "olduser@fabrikam.com", userType: "Member" });
+      const shared = await mapUser(descriptor("dev.someone@gmail.com"), {
         principalName: "olduser@fabrikam.com",
       });
-      assert.equal(own.status, 200, JSON.stringify(own.body));
-      assert.equal(user("olduser@fabrikam.com").origin, "aad");
+      assert.equal(shared.status, 201, JSON.stringify(shared.body));
+      assert.deepEqual(
+        emu.world.users
+          .filter((u) => u.principalName === "olduser@fabrikam.com")
+          .map((u) => u.origin)
+          .sort(),
+        ["aad", "msa"],
+      );
+      assert.doesNotThrow(() => validateWorld(emu.world));
     });
 
-    it("answers 200 to a repeated mapping onto the same identity, changes nothing, and logs it", async () => {
+    it("refuses a mapping onto the identity the user already holds: Cannot transfer identity to itself", async () => {
+      await connect();
+      emu.resetMutations();
+      const first = await mapUser(descriptor("jamal@outlook.com"), {
+        principalName: "jamal@fabrikam.com",
+      });
+      assert.equal(first.status, 201);
+      const snapshot = structuredClone(emu.world);
+      assertMicrosoftError(
+        await mapUser(String(first.body.descriptor), { originId: objectId("jamal@fabrikam.com") }),
+        400,
+        BAD_BODY,
+        "Cannot transfer identity to itself",
+      );
+      assert.deepEqual(emu.world, snapshot, "nothing changed");
+      assert.equal(emu.mutations.length, 1);
+    });
+
+    it("answers 200 to a repeated mapping with behaviour mappingToItself accept and mappingStatus 200, and logs it", async () => {
+      emu.world = world(
+        (w) => (w.behaviour = { ...w.behaviour, mappingToItself: "accept", mappingStatus: 200 }),
+      );
       await connect();
       emu.resetMutations();
       const first = await mapUser(descriptor("jamal@outlook.com"), {
         principalName: "jamal@fabrikam.com",
       });
       assert.equal(first.status, 200);
+      assert.equal(first.headers.get("location"), null, "no Location on a 200");
       const snapshot = structuredClone(emu.world);
       const again = await mapUser(String(first.body.descriptor), {
         originId: objectId("jamal@fabrikam.com"),
@@ -1775,6 +1992,8 @@ describe("Azure DevOps emulator", () => {
           caller: "owner.person@fabrikam.com",
           users,
           tenant: { ...fixture.tenant, users: tenantUsers },
+          // The owner matches by mail only: bound when connect binds by mail too.
+          behaviour: { connectBinding: "upnOrMail" },
         },
       });
       try {
@@ -1815,7 +2034,7 @@ describe("Azure DevOps emulator", () => {
             "application/json",
           );
           const text = await answer.text();
-          assert.equal(answer.status, 200, text);
+          assert.equal(answer.status, 201, text);
         }
         const mappingMs = Date.now() - mappingStarted;
         assert.equal(big.world.users.filter((u) => u.origin === "aad").length, 3501);
@@ -1869,16 +2088,16 @@ describe("Azure DevOps emulator", () => {
       );
     });
 
-    it("needs a credential and an api-version; 404 for another organization's id", async () => {
+    it("needs a credential; 404 for another organization's id", async () => {
       assertMicrosoftError(
         await get(billingPath(), { auth: false }),
         401,
         "UnauthorizedRequestException",
       );
-      assertMicrosoftError(
-        await get(billingPath().split("?")[0]),
-        400,
-        "VssVersionNotSpecifiedException",
+      assert.equal(
+        (await get(billingPath().split("?")[0])).status,
+        200,
+        "a GET without api-version is served",
       );
       assertMicrosoftError(
         await get(billingPath(deterministicGuid("another organization"))),
@@ -1946,10 +2165,28 @@ describe("Azure DevOps emulator", () => {
 
   describe("discovery and Microsoft's Node client", () => {
     it("answers resourceAreas and OPTIONS location tables without credentials", async () => {
-      for (const path of ["/_apis/resourceAreas", "/fabrikam/_apis/resourceAreas"]) {
+      for (const [path, locationUrl] of [
+        ["/_apis/resourceAreas", `${emu.url}/`],
+        ["/fabrikam/_apis/resourceAreas", `${emu.url}/fabrikam/`],
+      ]) {
         const areas = await get(path, { auth: false });
         assert.equal(areas.status, 200);
-        assert.deepEqual(areas.body, { count: 0, value: null });
+        assert.equal(areas.body.count, 4);
+        const value = areas.body.value as Json[];
+        assert.deepEqual(
+          value.map((a) => [a.name, a.id]),
+          [
+            ["core", "79134c72-4a58-4b42-976c-04e7115f32bf"],
+            ["profile", "8ccfef3d-2b87-4e99-8ccb-66e343d2daa8"],
+            ["graph", "bb1e7ec9-e901-4b68-999a-de7012b920f8"],
+            ["memberEntitlementManagement", "68ddce18-2501-45f1-a17b-7931a9922690"],
+          ],
+          "the x-ms-vss-resource-area-id of each spec",
+        );
+        assert.ok(
+          value.every((a) => a.locationUrl === locationUrl),
+          "every area on this one host",
+        );
       }
       const location = await call("OPTIONS", "/fabrikam/_apis/Location", { auth: false });
       assert.equal(
@@ -2191,7 +2428,7 @@ describe("Azure DevOps emulator", () => {
           headers: { Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}` },
         });
       emu.world = { ...fixture, tokens: { "owner-pat": fixture.owner } };
-      assert.equal((await profile("new-pat")).status, 401, "unknown before it is created");
+      assert.equal((await profile("new-pat")).status, 203, "unknown before it is created");
       const created = await control("POST", "tokens", {
         token: "new-pat",
         principalName: "fabrikam-migration@outlook.com",
@@ -2328,7 +2565,7 @@ describe("Azure DevOps emulator", () => {
       const id = defaultUserId("new@example.com");
       assert.equal(
         (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
-        204,
+        200,
       );
       assert.equal(
         (await call("DELETE", `/fabrikam/_apis/userentitlements/${id}?api-version=7.1`)).status,
@@ -2343,6 +2580,645 @@ describe("Azure DevOps emulator", () => {
       assert.equal((await control("DELETE", "mutations")).status, 204);
       assert.deepEqual(await (await control("GET", "mutations")).json(), []);
       assert.equal(emu.mutations.length, 0);
+    });
+  });
+
+  describe("behaviour switches, propagation and the newer service rules", () => {
+    const ORGANIZATION = "/fabrikam/_apis/Organization/Organizations/Me?api-version=5.0-preview.1";
+    const COLLECTION = "/fabrikam/_apis/Organization/Collections/Me?api-version=7.1-preview.1";
+    const ENTITLEMENTS = "/fabrikam/_apis/userentitlements?api-version=7.1";
+    const NOT_ACTIVE = "Only active members of the AAD tenant are allowed to perform the link";
+    const LATE = 60_000;
+    const tokens = {
+      "pat-ada": "ada.lovelace@fabrikam.com",
+      "pat-jamal": "jamalhartnett@fabrikam.com",
+      "pat-sam": "Sam.Taylor@Fabrikam.com",
+      "pat-partner": "partner@othercompany.com",
+    };
+    const auth = (token: string): Record<string, string> => ({
+      Authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}`,
+    });
+    const as = (token: string): { headers: Record<string, string> } => ({ headers: auth(token) });
+    async function control(method: string, path: string, body?: unknown): Promise<Answer> {
+      const response = await fetch(`${emu.url}/_emulator/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text === "" ? {} : (JSON.parse(text) as Json),
+        text,
+      };
+    }
+    /** Ada owns the organization: a member by mail only, so no Microsoft-account clash on connect. */
+    function world(behaviour: Partial<Behaviour> = {}, edit: (w: World) => void = () => {}): World {
+      const w = clone(fixture);
+      w.owner = "ada.lovelace@fabrikam.com";
+      w.tokens = { ...tokens };
+      w.behaviour = behaviour;
+      edit(w);
+      return w;
+    }
+    const jsonPatch = (
+      path: string,
+      field: string,
+      value: string,
+      token: string,
+    ): Promise<Answer> =>
+      call("PATCH", path, {
+        headers: { ...auth(token), "Content-Type": "application/json-patch+json" },
+        body: JSON.stringify([{ from: "", op: 2, path: field, value }]),
+      });
+    const connect = (token = "pat-ada", tenantId = TENANT_ID): Promise<Answer> =>
+      jsonPatch(ORGANIZATION, "/TenantId", tenantId, token);
+    const changeOwner = (principalName: string, token = "pat-ada"): Promise<Answer> =>
+      jsonPatch(COLLECTION, "/Owner", defaultUserId(principalName), token);
+    const mapUser = (principalName: string, target: Json, token = "pat-ada"): Promise<Answer> =>
+      call(
+        "PATCH",
+        `/fabrikam/_apis/graph/users/${String(emulatorDescriptor(emu.world, principalName))}?api-version=7.1-preview.1`,
+        {
+          headers: { ...auth(token), "Content-Type": "application/json" },
+          body: JSON.stringify(target),
+        },
+      );
+    const addUser = (principalName: string, token = "pat-ada"): Promise<Answer> =>
+      call("POST", ENTITLEMENTS, {
+        headers: { ...auth(token), "Content-Type": "application/json" },
+        body: JSON.stringify({
+          accessLevel: { licensingSource: "account", accountLicenseType: "express" },
+          user: { principalName, subjectKind: "user" },
+        }),
+      });
+    const entitlementUser = async (originalName: string): Promise<Json> =>
+      (
+        await get(
+          `/fabrikam/_apis/userentitlements/${defaultUserId(originalName)}?api-version=7.1`,
+          as("pat-ada"),
+        )
+      ).body.user as Json;
+    const deleteLeaver = (token: string): Promise<Answer> =>
+      call(
+        "DELETE",
+        `/fabrikam/_apis/userentitlements/${defaultUserId("leaver@othercompany.com")}?api-version=7.1`,
+        as(token),
+      );
+    const headTenant = async (): Promise<string | null> =>
+      (await call("HEAD", "/fabrikam", as("pat-ada"))).headers.get("x-vss-resourcetenant");
+
+    it("reads, replaces and merges the switches over /_emulator/behaviour, refusing a bad one by path", async () => {
+      const defaults = await control("GET", "behaviour");
+      assert.equal(defaults.status, 200);
+      assert.equal(defaults.body.mappingStatus, 201);
+      assert.equal(defaults.body.connectBinding, "upn");
+      assert.equal(defaults.body.refusedCredential, "signInPage");
+      const merged = await control("PATCH", "behaviour", { mappingStatus: 200 });
+      assert.equal(merged.body.mappingStatus, 200);
+      const replaced = await control("PUT", "behaviour", { tenantHeader: "absent" });
+      assert.equal(replaced.body.tenantHeader, "absent");
+      assert.equal(replaced.body.mappingStatus, 201, "PUT replaces: the others are defaults again");
+      assert.deepEqual((await control("GET", "world")).body.behaviour, { tenantHeader: "absent" });
+      const bad = await control("PUT", "behaviour", { mappingStatus: 204 });
+      assert.equal(bad.status, 400);
+      assert.equal(
+        bad.body.message,
+        "invalid world: behaviour.mappingStatus must be one of 200, 201 (got 204)",
+      );
+      const unknown = await control("PATCH", "behaviour", { scrub: true });
+      assert.match(String(unknown.body.message), /behaviour\.scrub is not a known switch/);
+      const negative = await control("PATCH", "behaviour", { entraPropagationMs: -1 });
+      assert.match(
+        String(negative.body.message),
+        /entraPropagationMs must be a number of milliseconds >= 0/,
+      );
+      assert.throws(
+        () => validateWorld({ ...clone(fixture), behaviour: { ownerChange: "later" } }),
+        /invalid world: behaviour\.ownerChange must be one of "immediate", "delayed", "ignored" \(got "later"\)/,
+      );
+      emu.behaviour = { msaTwinRefusal: false };
+      assert.equal(emu.behaviour.msaTwinRefusal, false);
+      assert.equal(emu.behaviour.tenantHeader, "present");
+      assert.throws(
+        () => (emu.behaviour = { disconnect: "anyone" } as never),
+        /behaviour\.disconnect/,
+      );
+    });
+
+    it("moves the emulator's clock over /_emulator/clock", async () => {
+      assert.equal((await control("GET", "clock")).body.offsetMs, 0);
+      const moved = await control("POST", "clock", { advanceMs: 1500 });
+      assert.equal(moved.status, 200);
+      assert.equal(moved.body.offsetMs, 1500);
+      assert.equal(emu.advanceClock(500), 2000);
+      assert.equal((await control("POST", "clock", { advanceMs: -5 })).status, 400);
+    });
+
+    it("sends X-VSS-ResourceTenant always, never, or only tenantHeaderDelayMs after the connection", async () => {
+      emu.world = world({ tenantHeader: "late", tenantHeaderDelayMs: LATE });
+      assert.equal(await headTenant(), ZERO_GUID, "no connection yet: nothing to be late about");
+      assert.equal((await connect()).status, 200);
+      assert.equal(await headTenant(), null, "right after the connection the header is missing");
+      emu.advanceClock(LATE);
+      assert.equal(await headTenant(), TENANT_ID);
+
+      emu.world = world({ tenantHeader: "absent" });
+      assert.equal(await headTenant(), null);
+      const anonymous = await call("HEAD", "/fabrikam", { auth: false });
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get("x-vss-resourcetenant"), null);
+
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      assert.equal(await headTenant(), TENANT_ID, "present: at once");
+    });
+
+    it("answers an authenticated HEAD 200 by default, or with the anonymous challenge", async () => {
+      emu.world = world({ authenticatedHead: "challenge" });
+      const challenged = await call("HEAD", "/fabrikam", as("pat-ada"));
+      assert.equal(challenged.status, 401);
+      assert.equal(challenged.headers.get("x-vss-resourcetenant"), ZERO_GUID);
+      emu.behaviour = {};
+      assert.equal((await call("HEAD", "/fabrikam", as("pat-ada"))).status, 200);
+    });
+
+    it("shows Azure DevOps the tenant as it was until Entra changes propagate", async () => {
+      emu.world = world({ entraPropagationMs: LATE }, (w) => {
+        w.tenant.users[4].externalUserState = "PendingAcceptance";
+      });
+      assert.equal(
+        (await control("POST", "redeem", { address: "alovelace@fabrikam.com" })).status,
+        200,
+      );
+      const early = await connect();
+      assert.equal(early.status, 403);
+      assert.equal(early.body.message, NOT_ACTIVE, "the redemption has not reached Azure DevOps");
+      emu.advanceClock(LATE);
+      assert.equal((await connect()).status, 200);
+
+      // A user added in Entra after the connection cannot be a mapping target yet.
+      await control("POST", "tenant/users", {
+        userPrincipalName: "jkhan@fabrikam.com",
+        userType: "Member",
+      });
+      const unknownYet = await mapUser("jamal@outlook.com", {
+        principalName: "jkhan@fabrikam.com",
+      });
+      assert.equal(unknownYet.status, 400);
+      assert.match(unknownYet.text, /Cannot materialize the graph subject/);
+      // A guest turned member in Entra still reads as a guest.
+      const changed = await control(
+        "PATCH",
+        `tenant/users/${encodeURIComponent("guest@contoso.com")}`,
+        {
+          userType: "Member",
+        },
+      );
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.equal(changed.body.userType, "Member");
+      assert.equal((await entitlementUser("guest@contoso.com")).metaType, "guest");
+      emu.advanceClock(LATE);
+      assert.equal((await entitlementUser("guest@contoso.com")).metaType, "member");
+      assert.equal(
+        (await mapUser("jamal@outlook.com", { principalName: "jkhan@fabrikam.com" })).status,
+        201,
+      );
+      const refused = await control("PATCH", "tenant/users/nobody@fabrikam.com", {
+        userType: "Guest",
+      });
+      assert.equal(refused.status, 404);
+      const badField = await control("PATCH", "tenant/users/jkhan@fabrikam.com", {
+        userPrincipalName: "x@y.z",
+      });
+      assert.equal(badField.status, 400);
+      assert.match(String(badField.body.message), /cannot change userPrincipalName/);
+    });
+
+    it("reports the previous tenant in Collections/Me until connectionPropagationMs has passed", async () => {
+      emu.world = world({ connectionPropagationMs: LATE });
+      const answer = await connect();
+      assert.equal(answer.body.tenantId, TENANT_ID, "the PATCH's own answer");
+      assert.equal(emu.world.tenantId, TENANT_ID, "committed");
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.tenantId, ZERO_GUID);
+      assertMicrosoftError(await connect(), 400, "OrganizationAlreadyLinkedToTenantException");
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.tenantId, TENANT_ID);
+    });
+
+    it("applies an owner change at once, ownerChangeDelayMs later, or never while answering 200", async () => {
+      const samId = defaultUserId("sam.taylor@fabrikam.com");
+      const adaId = defaultUserId("ada.lovelace@fabrikam.com");
+      emu.world = world({ ownerChange: "delayed", ownerChangeDelayMs: LATE });
+      const delayed = await changeOwner("Sam.Taylor@Fabrikam.com");
+      assert.equal(delayed.status, 200);
+      assert.equal(delayed.body.owner, adaId, "accepted, not applied yet");
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, adaId);
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, samId);
+      assert.equal(emu.world.owner, "Sam.Taylor@Fabrikam.com");
+
+      emu.world = world({ ownerChange: "ignored" });
+      emu.resetMutations();
+      assert.equal((await changeOwner("Sam.Taylor@Fabrikam.com")).status, 200);
+      emu.advanceClock(LATE);
+      assert.equal((await get(COLLECTION, as("pat-ada"))).body.owner, adaId, "never applied");
+      assert.deepEqual(
+        emu.mutations.map((m) => m.kind),
+        ["owner"],
+        "the accepted request is logged",
+      );
+    });
+
+    it("keeps or revokes the Microsoft accounts' personal access tokens at the connection", async () => {
+      emu.world = world({ msaTokensAfterConnect: "revoke" });
+      assert.equal((await connect()).status, 200);
+      for (const token of Object.keys(tokens)) {
+        assert.equal((await get(ENTITLEMENTS, as(token))).status, 203, `${token} no longer works`);
+      }
+      assert.deepEqual(emu.world.tokens, {});
+      await control("POST", "tokens", {
+        token: "pat-new",
+        principalName: "alovelace@fabrikam.com",
+      });
+      assert.equal((await get(ENTITLEMENTS, as("pat-new"))).status, 200, "a new token works");
+
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      assert.equal((await get(ENTITLEMENTS, as("pat-ada"))).status, 200, "keep: the default");
+    });
+
+    it("refuses a one-organization token on the profile endpoint, and reports the profile's own e-mail", async () => {
+      emu.world = world({}, (w) => {
+        w.tokens = {
+          "pat-one-org": { principalName: "Sam.Taylor@Fabrikam.com", allOrganizations: false },
+        };
+        w.users[3].profileEmail = "sam@taylor.example";
+      });
+      const profile = "/_apis/profile/profiles/me?api-version=7.1-preview.3";
+      assertMicrosoftError(
+        await get(profile, as("pat-one-org")),
+        401,
+        "UnauthorizedRequestException",
+        "all accessible organizations",
+      );
+      assert.equal(
+        (await get(ENTITLEMENTS, as("pat-one-org"))).status,
+        200,
+        "it works on the organization",
+      );
+      emu.behaviour = { profileTokens: "any" };
+      const me = await get(profile, as("pat-one-org"));
+      assert.equal(me.status, 200);
+      assert.equal(me.body.emailAddress, "sam@taylor.example", "not the sign-in name");
+      assert.equal(me.body.id, defaultUserId("Sam.Taylor@Fabrikam.com"));
+    });
+
+    it("checks a token's scopes against the operation's, and its expiry", async () => {
+      const ada = "ada.lovelace@fabrikam.com";
+      emu.world = world({}, (w) => {
+        w.tokens = {
+          "pat-graph": { principalName: ada, scopes: ["vso.graph"] },
+          "pat-members": { principalName: ada, scopes: ["vso.memberentitlementmanagement_write"] },
+          "pat-projects": { principalName: ada, scopes: ["vso.project"] },
+          "pat-old": { principalName: ada, expiresAt: "2020-01-01T00:00:00Z" },
+          "pat-soon": {
+            principalName: ada,
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        };
+      });
+      const graphUsers = "/fabrikam/_apis/graph/users?api-version=7.1-preview.1";
+      assert.equal((await get(graphUsers, as("pat-graph"))).status, 200);
+      assertMicrosoftError(
+        await mapUser("jamal@outlook.com", { principalName: "jamal@fabrikam.com" }, "pat-graph"),
+        401,
+        "UnauthorizedRequestException",
+        "vso.graph_manage",
+      );
+      assertMicrosoftError(
+        await get(ENTITLEMENTS, as("pat-graph")),
+        401,
+        "UnauthorizedRequestException",
+      );
+      assert.equal((await get(ENTITLEMENTS, as("pat-members"))).status, 200, "write includes read");
+      assert.equal(
+        (await get("/fabrikam/_apis/projects?api-version=7.1", as("pat-projects"))).status,
+        200,
+      );
+      assertMicrosoftError(
+        await get(COLLECTION, as("pat-projects")),
+        401,
+        "UnauthorizedRequestException",
+        "full access",
+      );
+      assert.equal(
+        (await get(ENTITLEMENTS, as("pat-old"))).status,
+        203,
+        "expired: the sign-in page",
+      );
+      assert.equal((await get(ENTITLEMENTS, as("pat-soon"))).status, 200);
+      emu.advanceClock(2 * 3_600_000);
+      assert.equal((await get(ENTITLEMENTS, as("pat-soon"))).status, 203);
+      assert.throws(
+        () =>
+          validateWorld({
+            ...clone(fixture),
+            tokens: { t: { principalName: ada, scopes: ["graph"] } },
+          }),
+        /tokens \(entry 1\)\.scopes\[0\] must be a scope such as "vso\.graph_manage"/,
+      );
+    });
+
+    it("answers a refused credential with the sign-in page (203), a redirect to it, or 401", async () => {
+      emu.world = world();
+      const page = await get(ENTITLEMENTS, as("pat-unknown"));
+      assert.equal(page.status, 203);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(page.text, /<title>Azure DevOps Services \| Sign In<\/title>/);
+      assert.equal((await addUser("new@example.com", "pat-unknown")).status, 203);
+      const patched = await connect("pat-unknown");
+      assertMicrosoftError(
+        patched,
+        401,
+        "UnauthorizedRequestException",
+        "TF400813: The user '' is not authorized",
+      );
+      assertMicrosoftError(await deleteLeaver("pat-unknown"), 401, "UnauthorizedRequestException");
+
+      emu.behaviour = { refusedCredential: "redirect" };
+      const moved = await get(ENTITLEMENTS, as("pat-unknown"));
+      assert.equal(moved.status, 302);
+      const location = moved.headers.get("location") ?? "";
+      assert.ok(location.startsWith(`${emu.url}/_signin?realm=dev.azure.com&reply_to=`), location);
+      assert.match(moved.text, /Object moved/);
+      const signIn = await fetch(location);
+      assert.equal(signIn.status, 200);
+      assert.match(await signIn.text(), /Sign in to Azure DevOps/);
+
+      emu.behaviour = { refusedCredential: "unauthorized" };
+      assertMicrosoftError(
+        await get(ENTITLEMENTS, as("pat-unknown")),
+        401,
+        "UnauthorizedRequestException",
+      );
+      assert.equal(emu.mutations.length, 0);
+    });
+
+    it("commits a write and then loses its answer with an afterCommit fault, also over POST /_emulator/faults", async () => {
+      emu.world = world();
+      emu.injectFault({
+        method: "POST",
+        path: "/_apis/userentitlements",
+        status: 500,
+        afterCommit: true,
+      });
+      assertMicrosoftError(await addUser("late@example.com"), 500, "VssServiceException");
+      assert.ok(
+        emu.world.users.some((u) => u.principalName === "late@example.com"),
+        "committed",
+      );
+      assert.deepEqual(
+        emu.mutations.map((m) => `${m.kind} ${m.value}`),
+        ["addUser late@example.com"],
+      );
+      const retried = await addUser("late@example.com");
+      assert.equal(retried.body.isSuccess, false, "the retry meets what the first attempt did");
+
+      const created = await control("POST", "faults", {
+        method: "PATCH",
+        path: "Organizations/Me",
+        drop: true,
+        afterCommit: true,
+      });
+      assert.equal(created.status, 201);
+      const listed = (await control("GET", "faults")).body as unknown as Json[];
+      assert.equal(listed[0].afterCommit, true);
+      assert.equal(listed[0].drop, true);
+      await assert.rejects(connect(), /fetch failed|other side closed|socket/i);
+      assert.equal(emu.world.tenantId, TENANT_ID, "the connection happened");
+      assert.deepEqual(
+        emu.requests.filter((r) => r.dropped).map((r) => [r.method, r.status]),
+        [["PATCH", 0]],
+      );
+
+      // Dropped before the service: nothing happens.
+      emu.world = world();
+      emu.injectFault({ method: "PATCH", path: "Organizations/Me", drop: true });
+      await assert.rejects(connect());
+      assert.equal(emu.world.tenantId, null);
+      assert.throws(() => emu.injectFault({ path: "x", afterCommit: true }), /afterCommit needs/);
+      assert.throws(
+        () => emu.injectFault({ path: "x", drop: true, status: 500 }),
+        /answers nothing/,
+      );
+    });
+
+    it("sends Retry-After and X-RateLimit-* on a delayed HTTP 200, and TF400733 on a 429", async () => {
+      emu.injectFault({ path: "/_apis/projects", rateLimited: true, retryAfter: 3, delayMs: 20 });
+      const slowed = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assert.equal(slowed.status, 200);
+      assert.equal((slowed.body.value as Json[]).length, 2, "the real answer");
+      assert.equal(slowed.headers.get("retry-after"), "3");
+      assert.equal(slowed.headers.get("x-ratelimit-resource"), "Core");
+      assert.equal(slowed.headers.get("x-ratelimit-remaining"), "0");
+      emu.injectFault({ path: "/_apis/projects", status: 429 });
+      const blocked = await get("/fabrikam/_apis/projects?api-version=7.1");
+      assertMicrosoftError(blocked, 429, "RequestBlockedException");
+      assert.match(String(blocked.body.message), /^TF400733: The request has been canceled: /);
+    });
+
+    it("shows a mapping in entitlements only mappingVisibilityMs after it answered 201", async () => {
+      emu.world = world({ mappingVisibilityMs: LATE });
+      assert.equal((await connect()).status, 200);
+      const mapped = await mapUser("jamal@outlook.com", { principalName: "jamal@fabrikam.com" });
+      assert.equal(mapped.status, 201);
+      const before = await entitlementUser("jamal@outlook.com");
+      assert.equal(before.origin, "msa", "the read still shows the Microsoft account");
+      assert.equal(before.principalName, "jamal@outlook.com");
+      const again = await call(
+        "PATCH",
+        `/fabrikam/_apis/graph/users/${String(mapped.body.descriptor)}?api-version=7.1-preview.1`,
+        {
+          headers: { ...auth("pat-ada"), "Content-Type": "application/json" },
+          body: JSON.stringify({ principalName: "jamal@fabrikam.com" }),
+        },
+      );
+      assertMicrosoftError(
+        again,
+        400,
+        "GraphBadRequestException",
+        "Cannot transfer identity to itself",
+      );
+      emu.advanceClock(LATE);
+      const after = await entitlementUser("jamal@outlook.com");
+      assert.equal(after.origin, "aad");
+      assert.equal(after.principalName, "jamal@fabrikam.com");
+    });
+
+    it("refuses a Microsoft-account owner who is a member's twin, unless msaTwinRefusal is off", async () => {
+      emu.world = world({}, (w) => (w.owner = "jamalhartnett@fabrikam.com"));
+      assertMicrosoftError(await connect("pat-jamal"), 400, "MsaIdentityConflictException");
+      emu.behaviour = { msaTwinRefusal: false };
+      assert.equal((await connect("pat-jamal")).status, 200);
+    });
+
+    it("binds by sign-in address, a guest by its invited address; refuses duplicate UPNs unless binding by mail", async () => {
+      emu.world = world();
+      assert.equal((await connect()).status, 200);
+      const bound = (name: string): string | undefined =>
+        emu.world.users.find((u) =>
+          u.id === undefined ? u.principalName === name : u.id === defaultUserId(name),
+        )?.origin;
+      assert.equal(
+        bound("guest@contoso.com"),
+        "aad",
+        "the guest signs in with its invited address",
+      );
+      assert.equal(bound("Sam.Taylor@Fabrikam.com"), "aad");
+      assert.equal(bound("ada.lovelace@fabrikam.com"), "msa", "a mail is not a sign-in address");
+
+      const twoIdentities = (w: World): void => {
+        w.users.push({
+          principalName: "partner@othercompany.com",
+          origin: "aad",
+          id: deterministicGuid("second partner"),
+        });
+      };
+      emu.world = world({}, twoIdentities);
+      const refused = await connect();
+      assertMicrosoftError(
+        refused,
+        400,
+        "OrganizationDuplicateIdentitiesException",
+        "multiple active identities with the same UPN 'partner@othercompany.com'",
+      );
+      assert.equal(emu.world.tenantId, null);
+      assert.ok(
+        emu.world.users.every((u) => u.origin === "msa" || u.id !== undefined),
+        "nobody bound",
+      );
+      emu.world = world({ connectBinding: "upnOrMail" }, twoIdentities);
+      assert.equal((await connect()).status, 200, "the former model skips conflicts silently");
+
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.users.push({
+                principalName: "PARTNER@othercompany.com",
+                origin: "msa",
+                id: deterministicGuid("x"),
+              }),
+            ),
+          ),
+        /users\[9\]\.principalName duplicates users\[1\]\.principalName/,
+      );
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.users.push({ principalName: "partner@othercompany.com", origin: "aad" }),
+            ),
+          ),
+        /users\[9\]\.id duplicates users\[1\]\.id \(user ids \(users sharing a principalName need an explicit id\)/,
+      );
+    });
+
+    it("invites an external address as a B2B guest in a connected organization, or refuses 5102 without guest access", async () => {
+      emu.world = world({}, (w) => (w.tenantId = TENANT_ID));
+      const added = await addUser("NewPartner@partner.org");
+      assert.equal(added.body.isSuccess, true, JSON.stringify(added.body));
+      const user = (added.body.userEntitlement as Json).user as Json;
+      assert.equal(user.origin, "aad");
+      assert.equal(user.metaType, "guest");
+      assert.equal(user.principalName, "NewPartner@partner.org");
+      const guest = emu.world.tenant.users.at(-1);
+      assert.equal(
+        guest?.userPrincipalName,
+        "newpartner_partner.org#EXT#@fabrikam.onmicrosoft.com",
+      );
+      assert.equal(guest?.userType, "Guest");
+      assert.equal(guest?.externalUserState, "PendingAcceptance");
+
+      const member = await addUser("jamal@fabrikam.com");
+      const memberUser = (member.body.userEntitlement as Json).user as Json;
+      assert.equal(
+        memberUser.originId,
+        defaultObjectId(TENANT_ID, "jamal@fabrikam.com"),
+        "an existing identity is bound",
+      );
+      assert.equal(memberUser.metaType, "member");
+      const refusal = async (principalName: string): Promise<Json> => {
+        const answer = await addUser(principalName);
+        assert.equal(answer.body.isSuccess, false);
+        return ((answer.body.operationResult as Json).errors as Json[])[0];
+      };
+      assert.equal(
+        (await refusal("ghost@fabrikam.com")).key,
+        "5000",
+        "the tenant's domain, not in it",
+      );
+      emu.behaviour = { externalGuestAccess: false };
+      assert.deepEqual(await refusal("other@partner.org"), {
+        key: "5102",
+        value:
+          "You are trying to invite a user from outside your directory, but something went wrong. Please contact Azure DevOps support.",
+      });
+      emu.world = world();
+      const msa = await addUser("someone@outlook.com");
+      assert.equal(
+        ((msa.body.userEntitlement as Json).user as Json).origin,
+        "msa",
+        "not connected: a Microsoft account",
+      );
+    });
+
+    it("refuses adds by a caller who is not a Project Collection Administrator with 5032, deletes with 403", async () => {
+      emu.world = world();
+      const refused = await addUser("new@example.com", "pat-partner");
+      assert.equal(refused.status, 200);
+      assert.deepEqual(((refused.body.operationResult as Json).errors as Json[])[0], {
+        key: "5032",
+        value:
+          "Access Denied: partner@othercompany.com needs the following permission(s) on the resource Users to perform this action: Add Users",
+      });
+      assertMicrosoftError(await deleteLeaver("pat-partner"), 403, "AccessCheckException");
+      assert.equal(emu.world.users.length, 9);
+    });
+
+    it("reports gitEnabled and tfvcEnabled as the world project says, whatever its sourceControlType", async () => {
+      emu.world = world({}, (w) => {
+        w.projects.push({ name: "mixed", sourceControlType: "Git", tfvcEnabled: true });
+      });
+      const mixed = await get(
+        "/fabrikam/_apis/projects/mixed?includeCapabilities=true&api-version=7.1",
+        as("pat-ada"),
+      );
+      assert.deepEqual((mixed.body.capabilities as Json).versioncontrol, {
+        sourceControlType: "Git",
+        gitEnabled: "True",
+        tfvcEnabled: "True",
+      });
+      const legacy = await get(
+        "/fabrikam/_apis/projects/legacy?includeCapabilities=true&api-version=7.1",
+        as("pat-ada"),
+      );
+      assert.deepEqual((legacy.body.capabilities as Json).versioncontrol, {
+        sourceControlType: "Tfvc",
+        gitEnabled: "False",
+        tfvcEnabled: "True",
+      });
+      assert.throws(
+        () =>
+          validateWorld(
+            world({}, (w) =>
+              w.projects.push({ name: "x", sourceControlType: "Git", gitEnabled: "yes" as never }),
+            ),
+          ),
+        /projects\[2\]\.gitEnabled must be true or false \(got "yes"\)/,
+      );
     });
   });
 

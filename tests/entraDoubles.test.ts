@@ -1,5 +1,5 @@
 /**
- * The Entra doubles behave like the real azuread provider and Graph (docs/test-doubles-entra.md):
+ * The Entra doubles behave like the real azuread provider and Graph (docs/test-doubles.md):
  * the e2e stand-in called directly, without gRPC or the engine, against an emulator; the random
  * stand-in; the unit mocks and the mini engine, which share the stand-in's code.
  */

@@ -115,9 +115,17 @@ describe("a whole migration, phase by phase, against the emulator", () => {
     );
   });
 
-  it("resolve: maps the identity change with a fresh owner token; the connection is now read as the owner", async () => {
+  it("resolve: maps the identity change and the mail-only match with a fresh owner token; the connection is now read as the owner", async () => {
     const steps = changed(await up("resolve"));
-    assert.deepEqual(steps, ["update directory-connection", "create map-jamal@outlook.com"]);
+    // ada.lovelace@ is her member's mail, not its sign-in name: the connection did not bind her
+    // (rule O14), so resolve maps her, as it maps jamal@outlook.com's configured identity change.
+    assert.deepEqual(steps, [
+      "update directory-connection",
+      "create map-ada.lovelace@fabrikam.com",
+      "create map-jamal@outlook.com",
+    ]);
+    const ada = emulator.world.users.find((u) => u.principalName === "alovelace@fabrikam.com");
+    assert.equal(ada?.origin, "aad", "ada.lovelace@fabrikam.com now signs in as her member");
     const jamal = emulator.world.users.find((u) => u.principalName === "jamal@fabrikam.com");
     assert.equal(jamal?.origin, "aad", "jamal@outlook.com now signs in as jamal@fabrikam.com");
     assert.deepEqual(
@@ -160,6 +168,7 @@ describe("a whole migration, phase by phase, against the emulator", () => {
         `addUser ${TEMPORARY} by jamalhartnett@fabrikam.com`,
         `owner ${TEMPORARY} by jamalhartnett@fabrikam.com`,
         `tenant ${TENANT} by ${TEMPORARY}`,
+        `mapUser ada.lovelace@fabrikam.com -> alovelace@fabrikam.com by jamalhartnett@fabrikam.com`,
         `mapUser jamal@outlook.com -> jamal@fabrikam.com by jamalhartnett@fabrikam.com`,
         `owner jamalhartnett@fabrikam.com by jamalhartnett@fabrikam.com`,
         `removeUser ${TEMPORARY} by jamalhartnett@fabrikam.com`,
@@ -308,8 +317,12 @@ describe("a 250-user migration where 150 users change identity", () => {
     assert.equal(w.tenantId, TENANT);
 
     const mapped = emulator.mutations.filter((m) => m.kind === "mapUser");
-    assert.equal(mapped.length, 146, "145 identity changes + jamal@outlook.com, each mapped once");
-    assert.equal(new Set(mapped.map((m) => m.value)).size, 146);
+    assert.equal(
+      mapped.length,
+      147,
+      "145 identity changes, jamal@outlook.com and ada.lovelace@ (mail-only match), each mapped once",
+    );
+    assert.equal(new Set(mapped.map((m) => m.value)).size, 147);
 
     const final = await runProgram(
       emulator,

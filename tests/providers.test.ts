@@ -370,6 +370,22 @@ describe("dynamic providers against the emulator", () => {
         TENANT,
         "delete without allowDisconnect leaves it connected",
       );
+      // Microsoft lets only a Microsoft-account owner disconnect (rule O8); the temporary owner is
+      // an Entra identity once connected, so even allowDisconnect fails, with the service's reason.
+      await assert.rejects(
+        connectionProvider.delete!(id, { ...outs, allowDisconnect: true }),
+        /cannot be disconnected while its owner '.*' is a Microsoft Entra identity/,
+      );
+      assert.equal(emulator.world.tenantId, TENANT, "a refused disconnect leaves it connected");
+    });
+
+    it("with allowDisconnect, disconnects when Microsoft's conditions hold: the owner a Microsoft account, PCA and Global Administrator", async () => {
+      await temporaryOwnerInCharge();
+      const { id, outs } = await checkAndCreate(connectionProvider, news);
+      // The owner's Microsoft account again (as after a hand-back to one), and a Global
+      // Administrator of the tenant.
+      emulator.world.users.find((u) => u.principalName === TEMPORARY)!.origin = "msa";
+      emulator.world.tenant.users.find((u) => u.mail === TEMPORARY)!.globalAdministrator = true;
       await connectionProvider.delete!(id, { ...outs, allowDisconnect: true });
       assert.equal(emulator.world.tenantId, null, "allowDisconnect sends the all-zero tenant");
     });
@@ -546,7 +562,7 @@ describe("dynamic providers against the emulator", () => {
           principalName: "nobody@fabrikam.com",
           role: "owner",
         }),
-        /map user .* to nobody@fabrikam\.com .* failed with HTTP 404/,
+        /map user .* to nobody@fabrikam\.com .* failed with HTTP 400: Cannot materialize the graph subject/,
       );
     });
   });

@@ -1,5 +1,5 @@
 /**
- * The azuread stand-in's switches under the real Pulumi engine (docs/test-doubles-entra.md): Entra
+ * The azuread stand-in's switches under the real Pulumi engine (docs/test-doubles.md): Entra
  * replicating a new guest slowly, and an inviter that may invite but not write users, which the
  * real provider needs for its companyName PATCH. The prepare phase of the reference world.
  *

@@ -1,11 +1,13 @@
 /**
  * The "world" an Azure DevOps emulator serves: one organization, its users and projects, and the
- * Entra ID tenant it may be connected to (DOMAIN §1 inventory, §2 APIs). Fixtures are plain JSON so
- * the program's tests and the standalone emulator share them; everything the emulator derives (ids,
- * display names) is deterministic, so two runs over one fixture answer byte-for-byte the same.
+ * Entra ID tenant it may be connected to. Fixtures are plain JSON so the program's tests and the
+ * standalone emulator share them; everything the emulator derives (ids, display names) is
+ * deterministic, so two runs over one fixture answer byte-for-byte the same. Behaviour rules carry
+ * a `// rule <id> [<class>] <source>` tag (docs/test-doubles.md).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { validateBehaviour, type Behaviour } from "./behaviour";
 
 /** Where an Azure DevOps identity comes from: a Microsoft account or an Entra ID (Azure AD) tenant. */
 export type Origin = "msa" | "aad";
@@ -31,17 +33,28 @@ export interface WorldUser {
   dateCreated?: string;
   /**
    * Object id of the tenant identity the user is bound to (origin "aad" only). Set when the
-   * connection binds the user, or when an administrator maps it (DOMAIN §1.9, §2 "Map / transfer
-   * a user's identity"); its graph descriptor is then derived from it. Absent on an "aad" user
-   * the fixture wrote by hand: the emulator then finds the identity by UPN or mail, as before.
+   * connection binds the user, or when an administrator maps it; its graph descriptor is then
+   * derived from it. Absent on an "aad" user the fixture wrote by hand: the emulator then finds
+   * the identity by UPN or mail, as before.
    */
   originId?: string;
+  /**
+   * The preferred e-mail of the person's profile, which the profile endpoint reports as
+   * `emailAddress`; default the principalName. People set it themselves, so it can differ from
+   * the address they sign in with.
+   */
+  profileEmail?: string;
 }
 
 export interface WorldProject {
   name: string;
+  /** What the project was created with; a project can hold TFVC and Git repositories whatever it says. */
   sourceControlType: "Git" | "Tfvc";
   id?: string;
+  /** `versioncontrol.gitEnabled`; default true for a "Git" project, false for a "Tfvc" one. */
+  gitEnabled?: boolean;
+  /** `versioncontrol.tfvcEnabled`; default true for a "Tfvc" project, false for a "Git" one. */
+  tfvcEnabled?: boolean;
 }
 
 export interface TenantUser {
@@ -54,9 +67,9 @@ export interface TenantUser {
   /** Default true. */
   accountEnabled?: boolean;
   /**
-   * B2B invitation state (Graph `externalUserState`, which azuread.getUser reports, DOMAIN §2):
-   * an invited guest is "PendingAcceptance" until they redeem the invitation. Default "Accepted".
-   * A pending user is not an *active* member, so cannot connect the organization (DOMAIN §1.4).
+   * B2B invitation state (Graph `externalUserState`, which azuread.getUser reports): an invited
+   * guest is "PendingAcceptance" until they redeem the invitation. Default "Accepted". A pending
+   * user is not an *active* member, so cannot connect the organization.
    */
   externalUserState?: ExternalUserState;
   /**
@@ -68,6 +81,25 @@ export interface TenantUser {
   otherMails?: string[];
   /** Graph `proxyAddresses` (`SMTP:a@b`, `smtp:alias@b`); the invitation check also matches them. */
   proxyAddresses?: string[];
+  /**
+   * Holds the Global Administrator role of the tenant; default false. Only disconnecting the
+   * organization asks (Microsoft's procedure wants the disconnecting Microsoft account to be one).
+   */
+  globalAdministrator?: boolean;
+}
+
+/**
+ * A personal access token with more than a principal: its scopes (none listed = full access), the
+ * organizations it is for, and when it expires.
+ */
+export interface TokenGrant {
+  principalName: string;
+  /** OAuth scopes such as "vso.graph_manage"; absent = full access. */
+  scopes?: string[];
+  /** False for a token made for this one organization; default true ("All accessible organizations"). */
+  allOrganizations?: boolean;
+  /** ISO date-time after which the service no longer takes the token. */
+  expiresAt?: string;
 }
 
 /** Graph's `externalUserState` values the emulator models. */
@@ -96,15 +128,30 @@ export interface World {
   tenant: { id: string; domains: string[]; users: TenantUser[] };
   /** principalName the profile "me" call answers for (when `tokens` does not say otherwise). */
   caller: string;
-  /** Optional: token value -> principalName it authenticates as; when set, other tokens get 401. */
-  tokens?: Record<string, string>;
+  /**
+   * Optional: token value -> the principalName it authenticates as (or a {@link TokenGrant}); when
+   * set, other tokens are refused.
+   */
+  tokens?: Record<string, string | TokenGrant>;
   /**
    * Principal names of Project Collection Administrators besides the owner, who always is one.
-   * Each must be an organization user. Only PCAs may change the owner (DOMAIN §1.4, §1.5).
+   * Each must be an organization user. Only PCAs may change the owner.
    */
   administrators?: string[];
   /** What bills the organization; absent or null: billing is not set up (the free tier). */
   billing?: WorldBilling | null;
+  /** The emulator's switches this world sets; the others keep their defaults (behaviour.ts). */
+  behaviour?: Partial<Behaviour>;
+}
+
+/** The principal a `world.tokens` entry authenticates as. */
+export function tokenPrincipal(entry: string | TokenGrant): string {
+  return typeof entry === "string" ? entry : entry.principalName;
+}
+
+/** A `world.tokens` entry as a grant: a plain principal name is a full-access, all-organization token. */
+export function tokenGrant(entry: string | TokenGrant): TokenGrant {
+  return typeof entry === "string" ? { principalName: entry } : entry;
 }
 
 export interface NormalizedUser extends WorldUser {
@@ -143,25 +190,25 @@ export interface NormalizedWorld extends World {
 export const DEFAULT_DATE_CREATED = "2018-03-01T09:00:00Z";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// One "@" with something on both sides. Guest UPNs (`alias_domain#EXT#@tenant.onmicrosoft.com`,
-// DOMAIN §2) contain '#' and '_' but still exactly one '@'.
+// One "@" with something on both sides. Guest UPNs (`alias_domain#EXT#@tenant.onmicrosoft.com`)
+// contain '#' and '_' but still exactly one '@'.
 const PRINCIPAL = /^[^@\s]+@[^@\s]+$/;
-const DOMAIN_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
+const HOST_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const guidCache = new Map<string, string>();
 
 /**
- * A GUID derived from `seed`: the first 128 bits of its SHA-1, shaped 8-4-4-4-12. The version
+ * A GUID derived from `name`: the first 128 bits of its SHA-1, shaped 8-4-4-4-12. The version
  * nibble is set to 5 and the variant to RFC 4122, as for a name-based UUID, so strict validators
  * (zod's `z.uuid()`) accept the ids the emulator invents.
  */
-export function deterministicGuid(seed: string): string {
-  const cached = guidCache.get(seed);
+export function deterministicGuid(name: string): string {
+  const cached = guidCache.get(name);
   if (cached !== undefined) {
     return cached;
   }
-  const bytes = createHash("sha1").update(seed, "utf8").digest().subarray(0, 16);
+  const bytes = createHash("sha1").update(name, "utf8").digest().subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString("hex");
@@ -170,7 +217,7 @@ export function deterministicGuid(seed: string): string {
   if (guidCache.size > 100_000) {
     guidCache.clear();
   }
-  guidCache.set(seed, guid);
+  guidCache.set(name, guid);
   return guid;
 }
 
@@ -193,9 +240,10 @@ export function defaultObjectId(tenantId: string, userPrincipalName: string): st
 
 /**
  * The address a B2B guest was invited with, read back from its UPN: Entra writes
- * `alias_domain#EXT#@tenant.onmicrosoft.com` for alias@domain (DOMAIN §2). The last '_' before
- * `#EXT#` is the '@' (host names have no '_'; aliases may). undefined for a non-guest UPN.
+ * `alias_domain#EXT#@tenant.onmicrosoft.com` for alias@domain. The last '_' before `#EXT#` is the
+ * '@' (host names have no '_'; aliases may). undefined for a non-guest UPN.
  */
+// rule W3 [obs] A guest UPN is alias_domain#EXT#@tenant.onmicrosoft.com; the last '_' before #EXT# is the '@' (#EXT#: https://learn.microsoft.com/entra/external-id/user-properties; the alias_domain form: MicrosoftDocs/entra-docs examples)
 export function externalAddressOf(userPrincipalName: string): string | undefined {
   const marker = userPrincipalName.toUpperCase().indexOf("#EXT#@");
   if (marker < 0) {
@@ -215,9 +263,10 @@ export function isExternalUpn(userPrincipalName: string): boolean {
 
 /**
  * The tenant users a principal name stands for: equal, case-insensitively, to the UPN, the mail,
- * or the external address inside a guest UPN (DOMAIN §1.1 matching rules). Several can match
- * (a member's UPN and a stale guest's mail); callers decide which one counts.
+ * or the external address inside a guest UPN. Several can match (a member's UPN and a stale
+ * guest's mail); callers decide which one counts.
  */
+// rule W2 [doc] Principal names, UPNs and mails compare case-insensitively (https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname)
 export function tenantUsersMatching<T extends TenantUser>(
   users: readonly T[],
   address: string,
@@ -236,7 +285,7 @@ export function domainOf(principalName: string): string {
   return principalName.slice(principalName.lastIndexOf("@") + 1).toLowerCase();
 }
 
-/** True when the address is on one of the tenant's own (verified) domains (DOMAIN §2, Entra). */
+/** True when the address is on one of the tenant's own (verified) domains. */
 export function isOnTenantDomain(world: Pick<World, "tenant">, principalName: string): boolean {
   const domain = domainOf(principalName);
   return world.tenant.domains.some((d) => d.toLowerCase() === domain);
@@ -249,6 +298,7 @@ function displayNameFrom(principalName: string): string {
 }
 
 /** One organization user with its defaults filled in (what {@link normalizeWorld} does to each). */
+// rule W4 [guess] A user a fixture leaves bare gets mailAddress = principalName, a display name from the local part, status active, license express (a public capture shows mailAddress = principalName for one aad user: demisto/content Packs/AzureDevOps/Integrations/AzureDevOps/README.md)
 export function normalizeUser(u: WorldUser): NormalizedUser {
   const user: NormalizedUser = {
     ...u,
@@ -266,7 +316,7 @@ export function normalizeUser(u: WorldUser): NormalizedUser {
 }
 
 // Per-object memos of derived ids. Handlers scan every user or tenant identity per request; a
-// WeakMap hit costs far less than rebuilding the seed string and looking it up in the GUID cache,
+// WeakMap hit costs far less than rebuilding the name string and looking it up in the GUID cache,
 // which is what keeps thousands of requests over thousands of users fast. Each entry records the
 // fields it was derived from, so a test that edits a user in place gets a fresh value.
 const userIds = new WeakMap<WorldUser, { name: string; id: string | undefined; value: string }>();
@@ -335,12 +385,13 @@ export function normalizeWorld(w: World): NormalizedWorld {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Binding organization users to tenant identities (DOMAIN §1.9). When the organization is
-// connected, each user whose address matches a tenant identity is bound to it; the others stay
-// Microsoft accounts ("disconnected") until an administrator maps them (DOMAIN §2, "Map / transfer
-// a user's identity"). These functions edit a `World` in place; the emulator's handlers call them.
+// Binding organization users to tenant identities. When the organization is connected, each user
+// whose sign-in address matches a tenant identity is bound to it; the others stay Microsoft
+// accounts ("disconnected") until an administrator maps them (graph-7.1.json Users_Update). These
+// functions edit a `World` in place; the emulator's handlers call them. Where Azure DevOps sees the
+// tenant late (behaviour `entraPropagationMs`), callers pass the users it sees as `tenantUsers`.
 
-/** How an address matched a tenant user, most specific first (DOMAIN §1.1 matching rules). */
+/** How an address matched a tenant user, most specific first. */
 export type MatchKind = "upn" | "mail" | "invitedAddress";
 const MATCH_ORDER: Record<MatchKind, number> = { upn: 0, mail: 1, invitedAddress: 2 };
 
@@ -369,8 +420,11 @@ export interface TenantIndex {
   byObjectId: Map<string, IndexedIdentity>;
 }
 
-/** An index of `world.tenant`. */
-export function indexTenant(world: World): TenantIndex {
+/** An index of `world.tenant` (or of the tenant users Azure DevOps sees, when given). */
+export function indexTenant(
+  world: World,
+  tenantUsers: readonly TenantUser[] = world.tenant.users,
+): TenantIndex {
   const index: TenantIndex = {
     tenantId: world.tenant.id,
     byAddress: new Map(),
@@ -386,7 +440,7 @@ export function indexTenant(world: World): TenantIndex {
       list.push({ identity, kind });
     }
   };
-  world.tenant.users.forEach((user, position) => {
+  tenantUsers.forEach((user, position) => {
     const identity: IndexedIdentity = {
       user,
       objectId: objectIdOf(user, world.tenant.id),
@@ -414,8 +468,8 @@ export function identityOf(index: TenantIndex, identity: IndexedIdentity): Norma
 }
 
 /**
- * Orders candidate identities: a member before a guest (DOMAIN §1.9: "prefer a member"), then the
- * more specific match (UPN, then mail, then invited address), then tenant order.
+ * Orders candidate identities: a member before a guest, then the more specific match (UPN, then
+ * mail, then invited address), then tenant order.
  */
 export function compareMatches(a: TenantMatch, b: TenantMatch): number {
   const member = (m: TenantMatch): number => (m.identity.user.userType === "Member" ? 0 : 1);
@@ -436,11 +490,15 @@ function equalsLower(a: string, lower: string): boolean {
  * picked as {@link compareMatches} orders them; undefined when none. One pass over the tenant, for
  * a request that needs a single identity (the mapping API) rather than a whole index.
  */
-export function findIdentity(world: World, address: string): NormalizedTenantUser | undefined {
+export function findIdentity(
+  world: World,
+  address: string,
+  tenantUsers: readonly TenantUser[] = world.tenant.users,
+): NormalizedTenantUser | undefined {
   const wanted = address.toLowerCase();
   let best: TenantUser | undefined;
   let bestRank = Infinity;
-  for (const t of world.tenant.users) {
+  for (const t of tenantUsers) {
     const kind: MatchKind | undefined = equalsLower(t.userPrincipalName, wanted)
       ? "upn"
       : typeof t.mail === "string" && equalsLower(t.mail, wanted)
@@ -462,9 +520,13 @@ export function findIdentity(world: World, address: string): NormalizedTenantUse
 }
 
 /** The tenant identity with that object id (any case), or undefined. */
-export function findIdentityById(world: World, objectId: string): NormalizedTenantUser | undefined {
+export function findIdentityById(
+  world: World,
+  objectId: string,
+  tenantUsers: readonly TenantUser[] = world.tenant.users,
+): NormalizedTenantUser | undefined {
   const wanted = objectId.toLowerCase();
-  const found = world.tenant.users.find((t) => objectIdOf(t, world.tenant.id) === wanted);
+  const found = tenantUsers.find((t) => objectIdOf(t, world.tenant.id) === wanted);
   return found === undefined ? undefined : normalizeTenantUser(found, world.tenant.id);
 }
 
@@ -525,6 +587,7 @@ export function boundObjectId(user: WorldUser, index: TenantIndex): string | und
  * Azure DevOps compares them) by the new one: owner, administrators, the default caller and the
  * principals tokens authenticate as. The same people keep their roles and their tokens work on.
  */
+// rule O15 [guess] A bound user's principalName becomes its sign-in name and owner, administrators and tokens follow it (references are updated on mapping: https://learn.microsoft.com/azure/devops/organizations/accounts/faq-azure-access; tokens surviving is unconfirmed, see behaviour msaTokensAfterConnect)
 export function renamePrincipal(world: World, from: string, to: string): void {
   if (from === to) {
     return;
@@ -537,8 +600,11 @@ export function renamePrincipal(world: World, from: string, to: string): void {
     world.administrators = world.administrators.map(rename);
   }
   if (world.tokens !== undefined) {
-    for (const [token, principal] of Object.entries(world.tokens)) {
-      world.tokens[token] = rename(principal);
+    for (const [token, entry] of Object.entries(world.tokens)) {
+      world.tokens[token] =
+        typeof entry === "string"
+          ? rename(entry)
+          : { ...entry, principalName: rename(entry.principalName) };
     }
   }
 }
@@ -571,17 +637,63 @@ export function bindUser(world: World, user: WorldUser, identity: NormalizedTena
   return { from, to, objectId: identity.objectId };
 }
 
+/** How connect binds Microsoft-account users (behaviour `connectBinding`). */
+export type ConnectBinding = "upn" | "upnOrMail";
+
+/** A connection refused because users cannot be bound unambiguously. */
+export class BindingConflict extends Error {
+  constructor(readonly principalName: string) {
+    super(
+      `The organization has multiple active identities with the same UPN '${principalName}': ` +
+        "the connection cannot know which one to map. Remove or rename one of them first.",
+    );
+  }
+}
+
 /**
- * What connecting the organization does to its users (DOMAIN §1.9): every Microsoft-account user
- * whose principalName or mailAddress matches a tenant identity (UPN, mail or invited address,
- * case-insensitively) is bound to it; the others stay "msa", i.e. disconnected. Users already
+ * True when a match is by the identity's sign-in address: a native account signs in with its UPN,
+ * an invited one with the address it was invited with (its mail, or the address inside its UPN).
+ */
+function isSignInMatch(match: TenantMatch): boolean {
+  return isExternalUpn(match.identity.user.userPrincipalName) || match.kind === "upn";
+}
+
+/**
+ * The first principal name two active (not disabled) organization users share, case-insensitively;
+ * undefined when none does.
+ */
+function sharedPrincipalName(world: World): string | undefined {
+  const seen = new Set<string>();
+  for (const user of world.users) {
+    if (user.status === "disabled") continue;
+    const key = user.principalName.toLowerCase();
+    if (seen.has(key)) return user.principalName;
+    seen.add(key);
+  }
+  return undefined;
+}
+
+// rule O14 [doc] Connect binds each Microsoft-account user to the tenant identity whose sign-in address (a native UPN, an invited guest's address) is its principalName; several active users with one UPN refuse the connection (https://learn.microsoft.com/azure/devops/organizations/accounts/faq-azure-access "multiple active identities with the same UPN")
+// rule O20 [guess] Behaviour connectBinding "upnOrMail": connect also binds by principalName or mailAddress against a member's mail, member before guest, UPN before mail before invited address, and skips conflicts silently (the emulator's former model; no evidence)
+/**
+ * What connecting the organization does to its users: every Microsoft-account user whose address
+ * matches a tenant identity is bound to it; the others stay "msa", i.e. disconnected. Users already
  * bound keep their identity. One identity backs at most one user, so the candidate pairs are taken
  * best first (a member before a guest, UPN before mail before invited address, then users in
  * order), skipping an identity already taken and a sign-in name another user still holds.
- * O((n + m) log(n + m)) for n users and m tenant identities. Returns the bindings made, in order.
+ * O((n + m) log(n + m)) for n users and m tenant identities. Returns the bindings made, in order;
+ * throws a {@link BindingConflict}, changing nothing, when "upn" binding meets a shared UPN.
  */
-export function bindMatchingUsers(world: World): Binding[] {
-  const index = indexTenant(world);
+export function bindMatchingUsers(
+  world: World,
+  mode: ConnectBinding = "upnOrMail",
+  tenantUsers: readonly TenantUser[] = world.tenant.users,
+): Binding[] {
+  if (mode === "upn") {
+    const shared = sharedPrincipalName(world);
+    if (shared !== undefined) throw new BindingConflict(shared);
+  }
+  const index = indexTenant(world, tenantUsers);
   const taken = new Set<string>();
   const byName = new Map<string, WorldUser>();
   const candidates: Array<{ user: WorldUser; order: number; match: TenantMatch }> = [];
@@ -595,12 +707,14 @@ export function bindMatchingUsers(world: World): Binding[] {
       return;
     }
     const addresses = new Set([user.principalName.toLowerCase()]);
-    if (user.mailAddress !== undefined) {
+    if (mode === "upnOrMail" && user.mailAddress !== undefined) {
       addresses.add(user.mailAddress.toLowerCase());
     }
     for (const address of addresses) {
       for (const match of index.byAddress.get(address) ?? []) {
-        candidates.push({ user, order, match });
+        if (mode === "upnOrMail" || isSignInMatch(match)) {
+          candidates.push({ user, order, match });
+        }
       }
     }
   });
@@ -779,6 +893,7 @@ const USER_KEYS = [
   "lastAccessedDate",
   "dateCreated",
   "originId",
+  "profileEmail",
 ] as const;
 
 function validateUser(value: unknown, path: string): WorldUser {
@@ -812,8 +927,15 @@ function validateUser(value: unknown, path: string): WorldUser {
   const lastAccessedDate = optionalDate(o, "lastAccessedDate", path);
   const dateCreated = optionalDate(o, "dateCreated", path);
   const originId = optionalString(o, "originId", path, GUID, "a GUID (a tenant object id)");
+  const profileEmail = optionalString(
+    o,
+    "profileEmail",
+    path,
+    PRINCIPAL,
+    "an address like name@domain",
+  );
   // A Microsoft account's origin id is its PUID, which the emulator derives; only a user bound to
-  // a tenant identity (DOMAIN §1.9) carries an object id.
+  // a tenant identity carries an object id.
   if (originId !== undefined && user.origin !== "aad") {
     fail(
       join(path, "originId"),
@@ -828,17 +950,30 @@ function validateUser(value: unknown, path: string): WorldUser {
   if (lastAccessedDate !== undefined) user.lastAccessedDate = lastAccessedDate;
   if (dateCreated !== undefined) user.dateCreated = dateCreated;
   if (originId !== undefined) user.originId = originId;
+  if (profileEmail !== undefined) user.profileEmail = profileEmail;
   return user;
 }
 
+function optionalBoolean(obj: Obj, key: string, path: string): boolean | undefined {
+  const value = obj[key];
+  if (value !== undefined && typeof value !== "boolean") {
+    fail(join(path, key), `must be true or false (got ${show(value)})`);
+  }
+  return value;
+}
+
 function validateProject(value: unknown, path: string): WorldProject {
-  const o = object(value, path, ["name", "sourceControlType", "id"]);
+  const o = object(value, path, ["name", "sourceControlType", "id", "gitEnabled", "tfvcEnabled"]);
   const project: WorldProject = {
     name: requiredString(o, "name", path),
     sourceControlType: oneOf(o, "sourceControlType", path, ["Git", "Tfvc"] as const),
   };
   const id = optionalString(o, "id", path, GUID, "a GUID");
   if (id !== undefined) project.id = id;
+  for (const key of ["gitEnabled", "tfvcEnabled"] as const) {
+    const flag = optionalBoolean(o, key, path);
+    if (flag !== undefined) project[key] = flag;
+  }
   return project;
 }
 
@@ -855,6 +990,7 @@ export function validateTenantUser(value: unknown, path: string = "user"): Tenan
     "companyName",
     "otherMails",
     "proxyAddresses",
+    "globalAdministrator",
   ]);
   const user: TenantUser = {
     userPrincipalName: requiredString(
@@ -876,12 +1012,10 @@ export function validateTenantUser(value: unknown, path: string = "user"): Tenan
   const objectId = optionalString(o, "objectId", path, GUID, "a GUID");
   if (displayName !== undefined) user.displayName = displayName;
   if (objectId !== undefined) user.objectId = objectId;
-  if (o.accountEnabled !== undefined) {
-    if (typeof o.accountEnabled !== "boolean") {
-      fail(join(path, "accountEnabled"), `must be true or false (got ${show(o.accountEnabled)})`);
-    }
-    user.accountEnabled = o.accountEnabled;
-  }
+  const accountEnabled = optionalBoolean(o, "accountEnabled", path);
+  if (accountEnabled !== undefined) user.accountEnabled = accountEnabled;
+  const globalAdministrator = optionalBoolean(o, "globalAdministrator", path);
+  if (globalAdministrator !== undefined) user.globalAdministrator = globalAdministrator;
   const externalUserState = optionalOneOf(o, "externalUserState", path, [
     "PendingAcceptance",
     "Accepted",
@@ -922,6 +1056,7 @@ export function validateWorld(raw: unknown): World {
     "tokens",
     "administrators",
     "billing",
+    "behaviour",
   ]);
   // Organization names: letters, digits and hyphens, not starting or ending with a hyphen.
   const organization = requiredString(
@@ -947,17 +1082,19 @@ export function validateWorld(raw: unknown): World {
   }
 
   const users = array(o.users, "users").map((u, i) => validateUser(u, `users[${i}]`));
+  // rule W1 [doc] Organization users are unique by principalName within an origin, but a Microsoft account and an Entra identity may share one (https://learn.microsoft.com/azure/devops/organizations/accounts/faq-azure-access "multiple active identities with the same UPN")
   unique(
-    users.map((u) => u.principalName),
+    users.map((u) => `${u.origin}:${u.principalName}`),
     (i) => `users[${i}].principalName`,
-    "principal names",
+    "principal names of one origin",
   );
+  // Effective ids: users sharing a principalName would share its default id.
   unique(
-    users.map((u) => u.id),
+    users.map((u) => userIdOf(u)),
     (i) => `users[${i}].id`,
-    "user ids",
+    "user ids (users sharing a principalName need an explicit id)",
   );
-  // One tenant identity backs at most one organization user (the mapping API refuses a second).
+  // rule W6 [obs] One tenant identity backs at most one organization user: a transfer onto a held identity first removes the holder (decompiled Azure DevOps Server 2022 Microsoft.VisualStudio.Services.Graph.dll, GraphMembersControllerBase.DetermineAndRemoveExistingMembershipsInCollection)
   unique(
     users.map((u) => u.originId),
     (i) => `users[${i}].originId`,
@@ -983,7 +1120,7 @@ export function validateWorld(raw: unknown): World {
 
   const t = object(o.tenant, "tenant", ["id", "domains", "users"]);
   const tenantDomains = array(t.domains, "tenant.domains").map((d, i) => {
-    if (typeof d !== "string" || !DOMAIN_NAME.test(d)) {
+    if (typeof d !== "string" || !HOST_NAME.test(d)) {
       fail(`tenant.domains[${i}]`, `must be a domain name such as fabrikam.com (got ${show(d)})`);
     }
     return d;
@@ -1026,21 +1163,19 @@ export function validateWorld(raw: unknown): World {
     if (typeof o.tokens !== "object" || o.tokens === null || Array.isArray(o.tokens)) {
       fail("tokens", `must be an object mapping token -> principalName (got ${show(o.tokens)})`);
     }
-    const tokens: Record<string, string> = {};
+    const tokens: Record<string, string | TokenGrant> = {};
     // Entries are named by position, not by key: the keys are credentials, even in a fixture.
-    Object.entries(o.tokens as Obj).forEach(([token, principal], i) => {
+    Object.entries(o.tokens as Obj).forEach(([token, entry], i) => {
+      const at = `tokens (entry ${i + 1})`;
       if (token === "") {
-        fail(`tokens (entry ${i + 1})`, "has an empty token");
+        fail(at, "has an empty token");
       }
-      if (typeof principal !== "string" || !PRINCIPAL.test(principal)) {
-        fail(
-          `tokens (entry ${i + 1})`,
-          `must map to a principal name like name@domain (got ${show(principal)})`,
-        );
-      }
-      tokens[token] = principal;
+      tokens[token] = typeof entry === "string" ? tokenPrincipalName(entry, at) : grant(entry, at);
     });
     world.tokens = tokens;
+  }
+  if (o.behaviour !== undefined) {
+    world.behaviour = validateBehaviour(o.behaviour, "behaviour");
   }
 
   if (o.administrators !== undefined) {
@@ -1064,6 +1199,37 @@ export function validateWorld(raw: unknown): World {
     world.billing = validateBilling(o.billing, "billing");
   }
   return world;
+}
+
+function tokenPrincipalName(value: unknown, at: string): string {
+  if (typeof value !== "string" || !PRINCIPAL.test(value)) {
+    fail(at, `must map to a principal name like name@domain (got ${show(value)})`);
+  }
+  return value;
+}
+
+/** A token entry in object form; the token is never echoed, only the entry's position. */
+function grant(value: unknown, at: string): TokenGrant {
+  const o = object(value, at, ["principalName", "scopes", "allOrganizations", "expiresAt"]);
+  const result: TokenGrant = {
+    principalName: tokenPrincipalName(o.principalName, `${at}.principalName`),
+  };
+  if (o.scopes !== undefined) {
+    result.scopes = array(o.scopes, `${at}.scopes`).map((scope, i) => {
+      if (typeof scope !== "string" || !/^vso\.[a-z_]+$/.test(scope)) {
+        fail(
+          `${at}.scopes[${i}]`,
+          `must be a scope such as "vso.graph_manage" (got ${show(scope)})`,
+        );
+      }
+      return scope;
+    });
+  }
+  const allOrganizations = optionalBoolean(o, "allOrganizations", at);
+  if (allOrganizations !== undefined) result.allOrganizations = allOrganizations;
+  const expiresAt = optionalDate(o, "expiresAt", at);
+  if (expiresAt !== undefined) result.expiresAt = expiresAt;
+  return result;
 }
 
 function validateBilling(value: unknown, path: string): WorldBilling {

@@ -2,7 +2,7 @@
  * The azuread invokes the program makes, answered from an emulated tenant exactly as the real
  * provider answers them (hashicorp/terraform-provider-azuread internal/services/…, bridged by
  * `@pulumi/azuread`). Shared by the Pulumi mocks and the end-to-end stand-in, which answer the same
- * invokes from the same world; each rule is tagged (docs/test-doubles-entra.md).
+ * invokes from the same world; each rule is tagged (docs/test-doubles.md).
  */
 import { createHash } from "node:crypto";
 import { type NormalizedTenantUser, type TenantUser, normalizeTenantUser } from "../emulator/world";

@@ -4,7 +4,7 @@
  * which `@pulumi/azuread` bridges), as the test doubles play them on an emulated tenant: the e2e
  * azuread stand-in on the emulator's control API, the mini engine on the in-process emulator, and
  * the Pulumi mocks on their own copy of the world. One implementation, so the three cannot drift
- * apart. Each behaviour carries a `rule <id> [<class>]` tag; docs/test-doubles-entra.md lists them
+ * apart. Each behaviour carries a `rule <id> [<class>]` tag; docs/test-doubles.md lists them
  * with their evidence.
  */
 import { randomUUID } from "node:crypto";

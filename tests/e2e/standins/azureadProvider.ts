@@ -7,7 +7,7 @@
  * tests see one tenant.
  *
  * The behaviour is the real provider's (tests/support/entraGraph.ts for the Invitation lifecycle,
- * tests/support/azureadShapes.ts for the invokes; docs/test-doubles-entra.md lists the rules).
+ * tests/support/azureadShapes.ts for the invokes; docs/test-doubles.md lists the rules).
  * Scenarios turn its load-bearing guesses with env vars: {@link GRAPH_SWITCH_ENV},
  * {@link SIGNED_IN_TENANT_ENV} and {@link UNVERIFIED_ENV}.
  */
