@@ -178,7 +178,7 @@ function readyPlan(loaded: LoadedConfig, inventory: Inventory): MigrationPlan {
   const blockers = connectionBlockers({
     plan: base,
     allowTfvc: config.allowTfvc,
-    ...(owner ? { currentOwner: owner.principalName } : {}),
+    ...(owner ? { currentOwner: { principalName: owner.principalName, id: owner.id } } : {}),
     ...(inventory.standings.owner ? { ownerStanding: inventory.standings.owner.standing } : {}),
     ownerToken: inventory.ownerToken,
     temporaryOwner: {
@@ -187,7 +187,12 @@ function readyPlan(loaded: LoadedConfig, inventory: Inventory): MigrationPlan {
         ? { standing: inventory.standings.temporaryOwner }
         : {}),
       ...(temporaryUser
-        ? { organizationUser: { signedIn: temporaryUser.lastAccessedDate !== undefined } }
+        ? {
+            organizationUser: {
+              id: temporaryUser.id,
+              signedIn: temporaryUser.lastAccessedDate !== undefined,
+            },
+          }
         : {}),
       token: inventory.temporaryToken,
     },

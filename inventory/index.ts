@@ -8,8 +8,13 @@ import type { TokenCredential } from "@azure/identity";
 import { armTokenFrom } from "../azure/armToken";
 import { readBilling } from "../azure/billing";
 import type { Phase } from "../config/schema";
-import type { OrganizationInfo, ProjectInfo, UserListing } from "../devops/client";
-import type { DevOpsClient } from "../devops/client";
+import {
+  type DevOpsClient,
+  type OrganizationInfo,
+  type ProjectInfo,
+  type UserListing,
+  isDevOpsApiError,
+} from "../devops/client";
 import type { RetryPolicy } from "../devops/retry";
 import { identitiesAt, indexTenant, matchUser } from "../plan/match";
 import type { TenantStanding, TokenIdentity } from "../plan/readiness";
@@ -108,12 +113,19 @@ async function readStandings(
 async function whoIs(client: DevOpsClient): Promise<TokenIdentity> {
   try {
     const me = await client.whoAmI();
-    return me.emailAddress
-      ? { email: me.emailAddress }
-      : { error: "the profile has no email address" };
+    return { id: me.id, ...(me.emailAddress ? { email: me.emailAddress } : {}) };
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: `${(err as Error).message}${profileRefusalHint(err)}` };
   }
+}
+
+/**
+ * The profile service takes only personal access tokens made for "All accessible organizations"
+ * (docs/azure-devops-apis.md#profile): a refusal there is most often a token made for this one.
+ */
+function profileRefusalHint(err: unknown): string {
+  if (!isDevOpsApiError(err) || ![203, 302, 401].includes(err.status ?? 0)) return "";
+  return ". The profile service refuses a personal access token made for one organization: create it for All accessible organizations, or sign in with Entra (az login) instead";
 }
 
 /** Billing, once the organization's id is known; never fails the inventory. */

@@ -9,14 +9,25 @@ export interface TenantStanding {
   readonly accountEnabled: boolean;
 }
 
-/** Who a configured token says it is ("who am I"), or why that could not be asked. */
-export type TokenIdentity = { readonly email: string } | { readonly error: string } | undefined;
+/**
+ * Who a configured token says it is ("who am I": its profile), or why that could not be asked. The
+ * profile's id is the person's user id in the organization; its e-mail is the profile's preferred
+ * address, which may differ from the sign-in name (docs/azure-devops-apis.md#profile).
+ */
+export type TokenIdentity =
+  { readonly id: string; readonly email?: string } | { readonly error: string } | undefined;
+
+/** An organization user a token must belong to: their sign-in name, and their user id once known. */
+export interface ExpectedPerson {
+  readonly principalName: string;
+  readonly id?: string;
+}
 
 export interface ReadinessInput {
   readonly plan: MigrationPlan;
   readonly allowTfvc: boolean;
-  /** Principal name of the organization's current owner (undefined when not found). */
-  readonly currentOwner?: string;
+  /** The organization's current owner (undefined when not found). */
+  readonly currentOwner?: ExpectedPerson;
   /** The current owner's standing in the tenant, when they match a tenant identity. */
   readonly ownerStanding?: TenantStanding;
   /** The owner's token (`devopsToken`): who it belongs to. */
@@ -26,8 +37,8 @@ export interface ReadinessInput {
     readonly msaEmail?: string;
     /** Standing of the invited temporary account in the tenant; undefined when not found there. */
     readonly standing?: TenantStanding;
-    /** Whether it is a user of the organization, and whether it has signed in once. */
-    readonly organizationUser?: { readonly signedIn: boolean };
+    /** Whether it is a user of the organization (its user id), and whether it has signed in once. */
+    readonly organizationUser?: { readonly id: string; readonly signedIn: boolean };
     /** Its token (`temporaryOwner.devopsToken`): who it belongs to. */
     readonly token: TokenIdentity;
   };
@@ -76,7 +87,12 @@ export function connectionBlockers(input: ReadinessInput): Finding[] {
         "the organization owner, who performs the connection",
       );
       if (input.ownerStanding !== undefined)
-        standingCheck(add, owner, input.ownerStanding, "CONNECTING_USER_NOT_ACTIVE_MEMBER");
+        standingCheck(
+          add,
+          owner.principalName,
+          input.ownerStanding,
+          "CONNECTING_USER_NOT_ACTIVE_MEMBER",
+        );
     }
     return blockers;
   }
@@ -104,19 +120,19 @@ export function connectionBlockers(input: ReadinessInput): Finding[] {
       [msa],
     );
   }
+  const temporaryPerson: ExpectedPerson = {
+    principalName: msa,
+    ...(temporary.organizationUser ? { id: temporary.organizationUser.id } : {}),
+  };
   identityCheck(
     add,
     "temporaryOwner.devopsToken",
     temporary.token,
-    msa,
+    temporaryPerson,
     "the temporary owner, who performs the connection",
   );
   // The owner's token changes the owner; it must not be the temporary account's own.
-  if (
-    input.ownerToken &&
-    "email" in input.ownerToken &&
-    normalizeIdentity(input.ownerToken.email) === msa
-  ) {
+  if (input.ownerToken && "id" in input.ownerToken && isPerson(input.ownerToken, temporaryPerson)) {
     add(
       "TOKEN_IDENTITY_MISMATCH",
       `devopsToken belongs to the temporary owner ${msa}; it must belong to a Project Collection Administrator of the organization (the owner).`,
@@ -131,25 +147,42 @@ function identityCheck(
   add: (code: FindingCode, message: string, users?: string[]) => void,
   key: string,
   token: TokenIdentity,
-  expected: string,
+  expected: ExpectedPerson,
   role: string,
 ): void {
+  const who = expected.principalName;
   if (token === undefined) {
     add(
       "TOKEN_IDENTITY_MISMATCH",
-      `devops-entra-connect:${key} is not set; it must belong to ${expected} (${role}).`,
+      `devops-entra-connect:${key} is not set; it must belong to ${who} (${role}).`,
     );
   } else if ("error" in token) {
     add(
       "TOKEN_IDENTITY_MISMATCH",
       `devops-entra-connect:${key} could not be checked: ${token.error}`,
     );
-  } else if (normalizeIdentity(token.email) !== normalizeIdentity(expected)) {
+  } else if (!isPerson(token, expected)) {
+    const owner = token.email ?? `the profile ${token.id}`;
     add(
       "TOKEN_IDENTITY_MISMATCH",
-      `devops-entra-connect:${key} belongs to ${token.email}, not to ${expected} (${role}); configure that person's token.`,
+      `devops-entra-connect:${key} belongs to ${owner}, not to ${who} (${role}); configure that person's token.`,
     );
   }
+}
+
+/**
+ * Whether a token belongs to a person: by user id once they are in the organization (the profile's
+ * e-mail is only the preferred address), else by that address.
+ */
+function isPerson(
+  token: { readonly id: string; readonly email?: string },
+  p: ExpectedPerson,
+): boolean {
+  if (p.id !== undefined) return token.id.toLowerCase() === p.id.toLowerCase();
+  return (
+    token.email !== undefined &&
+    normalizeIdentity(token.email) === normalizeIdentity(p.principalName)
+  );
 }
 
 /** Today only an *active member* of the tenant may connect (docs/procedure.md#who-may-connect). */

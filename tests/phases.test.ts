@@ -276,6 +276,50 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     );
   });
 
+  it("connect checks a token by its profile's user id: a preferred e-mail other than the sign-in name is no mismatch", async () => {
+    const w = readyWorld((x) => {
+      // The profile's e-mail is the person's preferred address, not their sign-in name (rule PF1).
+      x.users.find((u) => u.principalName === TEMPORARY)!.profileEmail = "me@personal.example";
+      x.users.find((u) => u.principalName === "jamalhartnett@fabrikam.com")!.profileEmail =
+        "jamal.h@home.example";
+    });
+    await start(w);
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w, PREPARED),
+      stackConfig(w, { phase: "connect", ...cleared() }),
+    );
+    assert.deepEqual(r.outputs.migrationPlan.blockers, []);
+    assert.equal(r.mocks.registered(TYPES.tenantConnection).length, 1);
+  });
+
+  it("connect is refused, with the fix, for a token made for one organization that the profile service refuses", async () => {
+    const w = readyWorld((x) => {
+      x.tokens = {
+        ...x.tokens,
+        [TEMPORARY_TOKEN]: { principalName: TEMPORARY, allOrganizations: false },
+      };
+    });
+    await start(w);
+    await assert.rejects(
+      runProgram(
+        emulator,
+        new WorldMocks(w, PREPARED),
+        stackConfig(w, { phase: "connect", ...cleared() }),
+      ),
+      /TOKEN_IDENTITY_MISMATCH: devops-entra-connect:temporaryOwner\.devopsToken could not be checked: .*The profile service refuses a personal access token made for one organization: create it for All accessible organizations/,
+    );
+    assert.deepEqual(emulator.mutations, [], "nothing was changed");
+    // Where the profile service takes such a token (behaviour profileTokens "any"), it connects.
+    emulator.behaviour = { profileTokens: "any" };
+    const r = await runProgram(
+      emulator,
+      new WorldMocks(w, PREPARED),
+      stackConfig(w, { phase: "connect", ...cleared() }),
+    );
+    assert.deepEqual(r.outputs.migrationPlan.blockers, []);
+  });
+
   it("resolve maps the identity change and the users the connection left disconnected", async () => {
     const w = readyWorld((x) => {
       x.tenantId = x.tenant.id;
