@@ -5,8 +5,8 @@ import { DirectoryConnection } from "./components/directoryConnection";
 import { TemporaryOwner } from "./components/temporaryOwner";
 import { TenantGuests } from "./components/tenantGuests";
 import { LoadedConfig, loadConfig } from "./config/load";
-import { ConfigError, MigrationConfig } from "./config/schema";
-import type { DevOpsClient } from "./devops/client";
+import { ConfigError, MigrationConfig, type Phase } from "./config/schema";
+import { type DevOpsClient, isCredentialRefusal } from "./devops/client";
 import { usersDigest } from "./devops/digest";
 import { BASE_URL_ENV, baseUrlOverride } from "./devops/hosts";
 import type { RetryPolicy } from "./devops/retry";
@@ -87,7 +87,9 @@ export async function migrationProgram(
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.entraCredential ? { entraCredential: options.entraCredential } : {}),
   }).catch((err: unknown) => {
-    throw new pulumi.RunError(`Inventory failed; nothing was changed. ${(err as Error).message}`);
+    throw new pulumi.RunError(
+      `Inventory failed; nothing was changed. ${(err as Error).message}${refusalHint(err, config.phase)}`,
+    );
   });
   timer.done("inventory", inventorySummary(inventory, clients.owner));
 
@@ -99,6 +101,15 @@ export async function migrationProgram(
   const declared = declare(loaded, inventory, plan, options);
   timer.done("declare resources", declared.summary);
   return outputs(config, inventory, plan, declared, options);
+}
+
+/**
+ * After the connection, the personal access tokens of Microsoft accounts may stop working: their
+ * owners sign in with their Entra identity and create new ones (docs/procedure.md#after).
+ */
+function refusalHint(err: unknown, phase: Phase): string {
+  if (phase === "prepare" || !isCredentialRefusal(err)) return "";
+  return "\nOnce the organization is connected, a personal access token issued to a Microsoft account can stop working: sign in to Azure DevOps with the Entra identity, create a new token, and set it (devopsToken or AZDO_PERSONAL_ACCESS_TOKEN; temporaryOwner.devopsToken or AZDO_TEMPORARY_OWNER_TOKEN).";
 }
 
 /** The clients, with the credential and any redirection announced. */

@@ -14,7 +14,12 @@ import type { RetryPolicy } from "./retry";
 import { DevOpsTransport, type HttpRequest } from "./transport";
 
 export type { Caller, OrganizationUser, ProjectInfo, VersionControl } from "./parse";
-export { type DevOpsApiError, devOpsApiError, isDevOpsApiError } from "./errors";
+export {
+  type DevOpsApiError,
+  devOpsApiError,
+  isCredentialRefusal,
+  isDevOpsApiError,
+} from "./errors";
 
 export interface OrganizationInfo {
   /**

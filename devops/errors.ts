@@ -37,6 +37,15 @@ export function isDevOpsApiError(err: unknown): err is DevOpsApiError {
   return err instanceof Error && err.name === "DevOpsApiError";
 }
 
+/**
+ * True when Azure DevOps did not take the credential: its sign-in page (203), a redirect to it, or
+ * 401 (docs/azure-devops-apis.md#sign-in-page, #unauthorized).
+ */
+export function isCredentialRefusal(err: unknown): boolean {
+  if (!isDevOpsApiError(err) || err.status === undefined) return false;
+  return err.status === 203 || err.status === 401 || (err.status >= 300 && err.status < 400);
+}
+
 /** The call's result, or undefined when Azure DevOps answered 404: "no such user", "already gone". */
 export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
   try {

@@ -13,7 +13,7 @@ import {
   type OrganizationInfo,
   type ProjectInfo,
   type UserListing,
-  isDevOpsApiError,
+  isCredentialRefusal,
 } from "../devops/client";
 import type { RetryPolicy } from "../devops/retry";
 import { identitiesAt, indexTenant, matchUser } from "../plan/match";
@@ -124,7 +124,7 @@ async function whoIs(client: DevOpsClient): Promise<TokenIdentity> {
  * (docs/azure-devops-apis.md#profile): a refusal there is most often a token made for this one.
  */
 function profileRefusalHint(err: unknown): string {
-  if (!isDevOpsApiError(err) || ![203, 302, 401].includes(err.status ?? 0)) return "";
+  if (!isCredentialRefusal(err)) return "";
   return ". The profile service refuses a personal access token made for one organization: create it for All accessible organizations, or sign in with Entra (az login) instead";
 }
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { DevOpsClient } from "../devops/client";
+import { type DevOpsClient, isCredentialRefusal, isDevOpsApiError } from "../devops/client";
 import { usersDigest } from "../devops/digest";
 import { isGuid } from "../devops/guid";
 import { ZERO_TENANT } from "../devops/organizationEndpoints";
@@ -157,7 +157,9 @@ export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
       await applied(
         () => client.setTenant(inputs.tenantId),
         async () => (await client.getOrganization()).tenantId === inputs.tenantId,
-      );
+      ).catch((err: unknown) => {
+        throw refusedLink(err, inputs);
+      });
     }
     await verifyConnection(client, inputs);
     const outs: Outputs = {
@@ -210,13 +212,30 @@ async function verifyConnection(client: DevOpsClient, inputs: Inputs): Promise<v
     (r) =>
       r.collection === inputs.tenantId && (r.header === undefined || r.header === inputs.tenantId),
     { attempts: inputs.verifyAttempts, intervalMs: inputs.verifyIntervalMs },
-  );
+  ).catch((err: unknown) => {
+    // The connection can end the Microsoft account's tokens (docs/procedure.md#after).
+    if (!isCredentialRefusal(err)) throw err;
+    throw new Error(
+      `The organization ${inputs.organization} was sent to tenant ${inputs.tenantId}, but reading it back was refused: ${(err as Error).message}. Once connected, a personal access token issued to a Microsoft account can stop working: create new tokens signed in with the Entra identities, set them, and run \`pulumi up\` again; it adopts the connection.`,
+    );
+  });
   if (!seen.done) {
     const { collection, header } = seen.value;
     throw new Error(
       `The organization ${inputs.organization} was connected to ${inputs.tenantId}, but it still reports ${collection ?? "no tenant"} (header: ${header === undefined ? "absent" : (header ?? "no tenant")}); check Organization settings → Microsoft Entra, then run again.`,
     );
   }
+}
+
+/**
+ * Azure DevOps refuses the link (403) while it sees the connecting account as anything but an
+ * active member; it sees Entra changes up to an hour late (docs/entra.md#eventual-consistency).
+ */
+function refusedLink(err: unknown, inputs: Inputs): unknown {
+  if (!isDevOpsApiError(err) || err.status !== 403) return err;
+  return new Error(
+    `${err.message}. Nothing was connected. Azure DevOps can take up to an hour to see a change made in Entra: if the connecting account was just invited, redeemed or made a member, wait, then run \`pulumi up\` again in the ${inputs.role === "temporaryOwner" ? "connect phase (the temporary owner keeps the organization meanwhile)" : "connect phase"}.`,
+  );
 }
 
 /** The organization connected to an Entra tenant. Protect it: deleting it can disconnect everyone. */
