@@ -52,51 +52,61 @@ export interface ReadinessInput {
  * token that belongs to someone else. Reported in `prepare`; every one is fatal in `connect`.
  */
 export function connectionBlockers(input: ReadinessInput): Finding[] {
-  const blockers: Finding[] = [];
-  const temporary = input.temporaryOwner;
-  const viaTemporaryOwner = temporary.msaEmail !== undefined;
-  for (const b of input.plan.blockers) {
-    if ((b.code === "TFVC_IN_USE" || b.code === "TFVC_NOT_VERIFIED") && input.allowTfvc) continue;
-    // With a temporary owner, the owner's own standing no longer decides who connects.
-    if (
-      viaTemporaryOwner &&
-      (b.code === "TEMPORARY_OWNER_REQUIRED" || b.code === "OWNER_NOT_TENANT_MEMBER")
-    )
-      continue;
-    blockers.push(b);
-  }
-  const add = (code: FindingCode, message: string, users?: string[]): void => {
+  const viaTemporaryOwner = input.temporaryOwner.msaEmail !== undefined;
+  const blockers = input.plan.blockers.filter((b) => !liftedBy(b, input, viaTemporaryOwner));
+  const add: Add = (code, message, users) => {
     blockers.push(users ? { code, message, users } : { code, message });
   };
+  if (viaTemporaryOwner) temporaryOwnerBlockers(input, add);
+  else ownerBlockers(input, add);
+  return blockers;
+}
 
-  if (!viaTemporaryOwner) {
-    if (input.plan.blockers.some((b) => b.code === "TEMPORARY_OWNER_REQUIRED")) {
-      add(
-        "TEMPORARY_OWNER_NOT_CONFIGURED",
-        "A temporary owner is needed but devops-entra-connect:temporaryOwner.msaEmail is not set. Create a Microsoft account at https://signup.live.com " +
-          "(the `temporaryOwner.proposedMsaEmail` stack output proposes an address), then `pulumi config set --path temporaryOwner.msaEmail <address>` and run `pulumi up` in the prepare phase.",
-      );
-    }
-    const owner = input.currentOwner;
-    if (owner !== undefined) {
-      identityCheck(
-        add,
-        "devopsToken",
-        input.ownerToken,
-        owner,
-        "the organization owner, who performs the connection",
-      );
-      if (input.ownerStanding !== undefined)
-        standingCheck(
-          add,
-          owner.principalName,
-          input.ownerStanding,
-          "CONNECTING_USER_NOT_ACTIVE_MEMBER",
-        );
-    }
-    return blockers;
+type Add = (code: FindingCode, message: string, users?: string[]) => void;
+
+/** A plan blocker the chosen path makes moot. */
+function liftedBy(b: Finding, input: ReadinessInput, viaTemporaryOwner: boolean): boolean {
+  if ((b.code === "TFVC_IN_USE" || b.code === "TFVC_NOT_VERIFIED") && input.allowTfvc) return true;
+  // With a temporary owner, the owner's own standing no longer decides who connects.
+  return (
+    viaTemporaryOwner &&
+    (b.code === "TEMPORARY_OWNER_REQUIRED" || b.code === "OWNER_NOT_TENANT_MEMBER")
+  );
+}
+
+/** The owner connects: their token, and their standing in the tenant. */
+function ownerBlockers(input: ReadinessInput, add: Add): void {
+  if (input.plan.blockers.some((b) => b.code === "TEMPORARY_OWNER_REQUIRED")) {
+    add(
+      "TEMPORARY_OWNER_NOT_CONFIGURED",
+      "A temporary owner is needed but devops-entra-connect:temporaryOwner.msaEmail is not set. Create a Microsoft account at https://signup.live.com " +
+        "(the `temporaryOwner.proposedMsaEmail` stack output proposes an address), then `pulumi config set --path temporaryOwner.msaEmail <address>` and run `pulumi up` in the prepare phase.",
+    );
   }
+  const owner = input.currentOwner;
+  if (owner === undefined) return;
+  identityCheck(
+    add,
+    "devopsToken",
+    input.ownerToken,
+    owner,
+    "the organization owner, who performs the connection",
+  );
+  if (input.ownerStanding !== undefined)
+    standingCheck(
+      add,
+      owner.principalName,
+      input.ownerStanding,
+      "CONNECTING_USER_NOT_ACTIVE_MEMBER",
+    );
+}
 
+/**
+ * The temporary owner connects: invited and redeemed, a user of the organization who signed in
+ * once, its token its own, and the owner's token not the temporary account's.
+ */
+function temporaryOwnerBlockers(input: ReadinessInput, add: Add): void {
+  const temporary = input.temporaryOwner;
   const msa = temporary.msaEmail as string;
   if (temporary.standing === undefined) {
     add(
@@ -132,19 +142,19 @@ export function connectionBlockers(input: ReadinessInput): Finding[] {
     "the temporary owner, who performs the connection",
   );
   // The owner's token changes the owner; it must not be the temporary account's own.
-  if (input.ownerToken && "id" in input.ownerToken && isPerson(input.ownerToken, temporaryPerson)) {
+  const ownerToken = input.ownerToken;
+  if (ownerToken && "id" in ownerToken && isPerson(ownerToken, temporaryPerson)) {
     add(
       "TOKEN_IDENTITY_MISMATCH",
       `devopsToken belongs to the temporary owner ${msa}; it must belong to a Project Collection Administrator of the organization (the owner).`,
     );
-  } else if (input.ownerToken && "error" in input.ownerToken) {
-    add("TOKEN_IDENTITY_MISMATCH", `devopsToken could not be checked: ${input.ownerToken.error}`);
+  } else if (ownerToken && "error" in ownerToken) {
+    add("TOKEN_IDENTITY_MISMATCH", `devopsToken could not be checked: ${ownerToken.error}`);
   }
-  return blockers;
 }
 
 function identityCheck(
-  add: (code: FindingCode, message: string, users?: string[]) => void,
+  add: Add,
   key: string,
   token: TokenIdentity,
   expected: ExpectedPerson,
@@ -187,7 +197,7 @@ function isPerson(
 
 /** Today only an *active member* of the tenant may connect (docs/procedure.md#who-may-connect). */
 function standingCheck(
-  add: (code: FindingCode, message: string, users?: string[]) => void,
+  add: Add,
   who: string,
   standing: TenantStanding,
   pendingCode: FindingCode,
