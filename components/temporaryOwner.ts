@@ -1,3 +1,4 @@
+import type { InvitedUserType } from "../config/schema";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { PairingStage } from "../plan/decisions";
@@ -12,7 +13,7 @@ export interface TemporaryOwnerArgs {
   /** The temporary Microsoft account (created by a human at signup.live.com; there is no API). */
   readonly msaEmail: string;
   /** `Member` (default): today only active members may connect; inviting a member needs an administrator. */
-  readonly userType?: "Member" | "Guest";
+  readonly userType?: InvitedUserType;
   /** Where the invitation redirects; usually the organization URL. */
   readonly redirectUrl: pulumi.Input<string>;
   /** Invitation email body; no email when undefined. */

@@ -1,3 +1,4 @@
+import type { InvitedUserType } from "../config/schema";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { Invitee } from "../plan/decisions";
@@ -26,7 +27,7 @@ export interface TenantGuestsArgs {
   /** Where the invitee lands after redeeming; usually the organization URL. */
   readonly redirectUrl: pulumi.Input<string>;
   /** `Guest` (default) or `Member`; Member needs a User or Global Administrator. */
-  readonly userType?: pulumi.Input<"Guest" | "Member">;
+  readonly userType?: pulumi.Input<InvitedUserType>;
   /** Invitation email body; no email is sent when undefined (Entra sends one exactly when a message is set). */
   readonly message?: pulumi.Input<string>;
 }

@@ -1,3 +1,5 @@
+import { ZERO_GUID, isGuid } from "../devops/guid";
+import { organizationUrl } from "../devops/hosts";
 import { z } from "zod";
 import { looksLikeIdentity, normalizeIdentity } from "./identity";
 
@@ -85,8 +87,6 @@ const key = (name: string): string => `${CONFIG_NAMESPACE}:${name}`;
 // Azure DevOps organization names: letters, digits and hyphens, up to 50 characters, not starting
 // or ending with a hyphen.
 const ORG_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/;
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 
 /**
  * Accepts `fabrikam`, `https://dev.azure.com/fabrikam[/]` and the legacy
@@ -249,7 +249,7 @@ function organizationProblems(value: string): string[] {
 
 function tenantProblems(value: string): string[] {
   const tenantId = value.trim().toLowerCase();
-  return !GUID.test(tenantId) || tenantId === ZERO_GUID
+  return !isGuid(tenantId) || tenantId === ZERO_GUID
     ? [
         `${key("tenantId")} is not a tenant GUID; copy the Tenant ID from the Entra admin center (Overview), not the domain name`,
       ]
@@ -351,7 +351,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
 
   if (problems.length > 0 || orgName === undefined) throw new ConfigError(problems);
 
-  const url = `https://dev.azure.com/${orgName}`;
+  const url = organizationUrl(orgName);
   return {
     organization: { name: orgName, url },
     tenantId,

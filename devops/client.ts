@@ -13,7 +13,7 @@ import * as parse from "./parse";
 import type { RetryPolicy } from "./retry";
 import { DevOpsTransport, type HttpRequest } from "./transport";
 
-export type { Caller, OrganizationUser, ProjectInfo, VersionControl } from "./parse";
+export type { Caller, UserEntitlement, ProjectInfo, VersionControl } from "./parse";
 export {
   type DevOpsApiError,
   devOpsApiError,
@@ -27,7 +27,7 @@ export interface OrganizationInfo {
    * the answer carries no well-formed one, since only the billing check needs it.
    */
   readonly id?: string;
-  /** The owner's user id (matches {@link parse.OrganizationUser.id}). */
+  /** The owner's user id (matches {@link parse.UserEntitlement.id}). */
   readonly ownerId: string;
   /** The tenant the organization is connected to, or null when it is Microsoft-account backed. */
   readonly tenantId: string | null;
@@ -38,7 +38,7 @@ export interface OrganizationInfo {
  * owner, so an empty listing is a problem too (usually a token that may not see all users).
  */
 export interface UserListing {
-  readonly users: parse.OrganizationUser[];
+  readonly users: parse.UserEntitlement[];
   /** What the service said the total is, when it said. */
   readonly totalCount?: number;
   /** Why the listing cannot be trusted to be complete; empty when it can. */
@@ -100,7 +100,7 @@ export class DevOpsClient {
    */
   async listUsers(): Promise<UserListing> {
     const e = endpoints.userEntitlements;
-    const users: parse.OrganizationUser[] = [];
+    const users: parse.UserEntitlement[] = [];
     const ids = new Set<string>();
     const tokens = new Set<string>();
     const problems: string[] = [];
@@ -159,7 +159,7 @@ export class DevOpsClient {
   }
 
   /** One user by id; undefined when the organization has no such user (404). */
-  getUser(id: string): Promise<parse.OrganizationUser | undefined> {
+  getUser(id: string): Promise<parse.UserEntitlement | undefined> {
     const e = endpoints.userEntitlements;
     return unlessNotFound(
       this.read(
@@ -169,13 +169,13 @@ export class DevOpsClient {
           path: e.one(this.org, id),
           query: { "api-version": e.apiVersion },
         },
-        parse.organizationUser,
+        parse.userEntitlement,
       ),
     );
   }
 
   /** The user with this principal name (case-insensitive), if the organization has one. */
-  async findUser(principalName: string): Promise<parse.OrganizationUser | undefined> {
+  async findUser(principalName: string): Promise<parse.UserEntitlement | undefined> {
     const e = endpoints.userEntitlements;
     const wanted = principalName.trim().toLowerCase();
     const page = await this.read(
@@ -194,7 +194,7 @@ export class DevOpsClient {
   }
 
   /** Adds a user with an account license (`express` is Basic); HTTP 200 with isSuccess:false is an error. */
-  addUser(principalName: string, license: string): Promise<parse.OrganizationUser> {
+  addUser(principalName: string, license: string): Promise<parse.UserEntitlement> {
     const e = endpoints.userEntitlements;
     return this.read(
       {

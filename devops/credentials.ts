@@ -6,6 +6,9 @@ export const AZURE_DEVOPS_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798";
 /** Env var read when `devopsToken` is not configured. */
 export const PAT_ENV = "AZDO_PERSONAL_ACCESS_TOKEN";
 
+/** Env var read when `temporaryOwner.devopsToken` is not configured. */
+export const TEMPORARY_OWNER_PAT_ENV = "AZDO_TEMPORARY_OWNER_TOKEN";
+
 /**
  * A way to authenticate to Azure DevOps. It hands out the `Authorization` header value on demand
  * (Entra tokens expire within the hour) and never exposes where the secret came from except by name.
@@ -13,7 +16,11 @@ export const PAT_ENV = "AZDO_PERSONAL_ACCESS_TOKEN";
 export interface DevOpsCredential {
   /** Where the credential comes from, for logs: never the value. */
   readonly source:
-    "config devopsToken" | `env ${typeof PAT_ENV}` | "Entra (DefaultAzureCredential)";
+    | "config devopsToken"
+    | `env ${typeof PAT_ENV}`
+    | "Entra (DefaultAzureCredential)"
+    | "config temporaryOwner.devopsToken"
+    | `env ${typeof TEMPORARY_OWNER_PAT_ENV}`;
   authorizationHeader(): Promise<string>;
 }
 
@@ -78,4 +85,20 @@ export function resolveDevOpsCredential(opts: {
   const envToken = (opts.env ?? process.env)[PAT_ENV]?.trim();
   if (envToken) return patCredential(envToken, `env ${PAT_ENV}`);
   return entraCredential(opts.entra);
+}
+
+/**
+ * The temporary owner's credential, in the one order both the program and the providers use: the
+ * `temporaryOwner.devopsToken` secret, then `AZDO_TEMPORARY_OWNER_TOKEN`. A Microsoft account has
+ * no Entra token for Azure DevOps, so there is no third source; undefined when neither is set.
+ */
+export function resolveTemporaryOwnerCredential(opts: {
+  configToken?: string;
+  env?: NodeJS.ProcessEnv;
+}): DevOpsCredential | undefined {
+  const configToken = opts.configToken?.trim();
+  if (configToken) return patCredential(configToken, "config temporaryOwner.devopsToken");
+  const envToken = (opts.env ?? process.env)[TEMPORARY_OWNER_PAT_ENV]?.trim();
+  if (envToken) return patCredential(envToken, `env ${TEMPORARY_OWNER_PAT_ENV}`);
+  return undefined;
 }

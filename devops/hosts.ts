@@ -17,6 +17,11 @@ export const DEVOPS_HOSTS = {
 
 export type DevOpsHost = keyof typeof DEVOPS_HOSTS;
 
+/** The organization's address as people open it, and as Microsoft's messages name it. */
+export function organizationUrl(organization: string): string {
+  return `${DEVOPS_HOSTS.core}/${organization}`;
+}
+
 /**
  * Azure hosts that are not Azure DevOps. Kept apart from {@link DEVOPS_HOSTS} so that the Azure
  * DevOps client, whose calls carry the Azure DevOps credential, cannot be pointed at them.

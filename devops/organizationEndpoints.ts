@@ -4,9 +4,10 @@
  * them, Microsoft may change them: every path, api-version and body shape is here, and only here,
  * so a correction is one edit.
  */
+import { ZERO_GUID } from "./guid";
 
 /** The all-zero GUID: "no tenant" (MSA-backed), and the value that disconnects. */
-export const ZERO_TENANT = "00000000-0000-0000-0000-000000000000";
+export const ZERO_TENANT = ZERO_GUID;
 
 /** JSON Patch "replace" as these endpoints expect it: numeric op 2, empty `from`. */
 function replace(path: string, value: string): unknown[] {

@@ -4,7 +4,7 @@
  */
 
 /** One user of the organization, as the user entitlements API lists them. */
-export interface OrganizationUser {
+export interface UserEntitlement {
   /** Entitlement / storage id (GUID): what the owner and delete calls refer to. */
   readonly id: string;
   readonly descriptor?: string;
@@ -78,7 +78,7 @@ function signInDate(value: unknown): string | undefined {
 }
 
 /** One user entitlement. Throws a shape error without an id or a principal name. */
-export function organizationUser(item: unknown): OrganizationUser {
+export function userEntitlement(item: unknown): UserEntitlement {
   const e = object(item, "a user entitlement");
   const user = object(e.user ?? {}, "a user entitlement's `user`");
   const access = object(e.accessLevel ?? {}, "a user entitlement's `accessLevel`");
@@ -105,7 +105,7 @@ export function organizationUser(item: unknown): OrganizationUser {
 
 /** One page of User Entitlements - Search: `{ items, continuationToken, totalCount }`. */
 export function userPage(body: unknown): {
-  items: OrganizationUser[];
+  items: UserEntitlement[];
   continuationToken?: string;
   totalCount?: number;
 } {
@@ -113,21 +113,21 @@ export function userPage(body: unknown): {
   if (!Array.isArray(page.items)) throw shapeError("the answer has no `items` array");
   const token = optionalString(page.continuationToken);
   return {
-    items: page.items.map(organizationUser),
+    items: page.items.map(userEntitlement),
     ...(token ? { continuationToken: token } : {}),
     ...(typeof page.totalCount === "number" ? { totalCount: page.totalCount } : {}),
   };
 }
 
 /** User Entitlements - Add: the entitlement the answer carries. */
-export function addedUser(body: unknown): OrganizationUser {
+export function addedUser(body: unknown): UserEntitlement {
   const b = object(body, "the answer");
   const entitlement =
     b.userEntitlement ?? object(b.operationResult ?? {}, "`operationResult`").result;
   if (entitlement === undefined || entitlement === null) {
     throw shapeError("the answer has no `userEntitlement`");
   }
-  return organizationUser(entitlement);
+  return userEntitlement(entitlement);
 }
 
 /** Projects - List: `{ count, value: [TeamProjectReference] }`; the count must match the list. */

@@ -7,9 +7,12 @@
 import type { TokenCredential } from "@azure/identity";
 import { LoadedConfig, revealForThisProcess } from "../config/load";
 import { DevOpsClient, DevOpsClientOptions } from "../devops/client";
-import { DevOpsCredential, resolveDevOpsCredential } from "../devops/credentials";
+import {
+  DevOpsCredential,
+  resolveDevOpsCredential,
+  resolveTemporaryOwnerCredential,
+} from "../devops/credentials";
 import type { RetryPolicy } from "../devops/retry";
-import { TEMPORARY_OWNER_PAT_ENV } from "../providers/credentials";
 
 export interface ClientOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -44,19 +47,17 @@ export async function devopsClients(
     env,
     ...(options.entraCredential ? { entra: options.entraCredential } : {}),
   });
-  const temporaryToken = loaded.temporaryOwnerToken
-    ? await revealForThisProcess(loaded.temporaryOwnerToken)
-    : env[TEMPORARY_OWNER_PAT_ENV]?.trim() || undefined;
+  const temporaryCredential = resolveTemporaryOwnerCredential({
+    ...(loaded.temporaryOwnerToken
+      ? { configToken: await revealForThisProcess(loaded.temporaryOwnerToken) }
+      : {}),
+    env,
+  });
   return {
     owner: new DevOpsClient({ ...base, credential }),
     ownerSource: credential.source,
-    ...(temporaryToken !== undefined
-      ? {
-          temporaryOwner: new DevOpsClient({
-            ...base,
-            credential: resolveDevOpsCredential({ configToken: temporaryToken, env: {} }),
-          }),
-        }
+    ...(temporaryCredential
+      ? { temporaryOwner: new DevOpsClient({ ...base, credential: temporaryCredential }) }
       : {}),
   };
 }

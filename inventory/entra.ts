@@ -4,7 +4,7 @@ import type { TenantStanding } from "../plan/readiness";
 import type { TenantIdentity } from "../plan/types";
 
 /** What the plan needs to know about the target tenant. */
-export interface TenantDirectory {
+export interface TenantReading {
   /** The tenant the azuread provider is signed in to. */
   readonly signedInTenantId: string;
   readonly users: TenantIdentity[];
@@ -23,7 +23,7 @@ export interface TenantDirectory {
  * guest when their UPN has Entra's external form (`…#EXT#@…`); callers that need certainty for one
  * user ask {@link readStanding}.
  */
-export async function readTenantDirectory(): Promise<TenantDirectory> {
+export async function readTenant(): Promise<TenantReading> {
   const [client, domains, all] = await Promise.all([
     azuread.getClientConfig(),
     azuread.getDomains({}),

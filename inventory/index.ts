@@ -20,14 +20,14 @@ import { identitiesAt, indexTenant, matchUser } from "../plan/match";
 import type { TenantStanding, TokenIdentity } from "../plan/readiness";
 import type { BillingReading, TenantIdentity } from "../plan/types";
 import type { Clients } from "./clients";
-import { TenantDirectory, readStanding, readTenantDirectory } from "./entra";
+import { TenantReading, readStanding, readTenant } from "./entra";
 import { StackLedger, readStackLedger } from "./stack";
 
 export interface Inventory {
   readonly listing: UserListing;
   readonly organization: OrganizationInfo;
   readonly projects: readonly ProjectInfo[];
-  readonly tenant: TenantDirectory;
+  readonly tenant: TenantReading;
   readonly ledger: StackLedger;
   /** Who `devopsToken` (or its fallbacks) belongs to. */
   readonly ownerToken: TokenIdentity;
@@ -63,7 +63,7 @@ export async function readInventory(
       client.listUsers(),
       organizationRead,
       client.listProjects(),
-      readTenantDirectory(),
+      readTenant(),
       readStackLedger(),
       whoIs(client),
       clients.temporaryOwner ? whoIs(clients.temporaryOwner) : Promise.resolve(undefined),
@@ -92,7 +92,7 @@ export async function readInventory(
 async function readStandings(
   listing: UserListing,
   organization: OrganizationInfo,
-  tenant: TenantDirectory,
+  tenant: TenantReading,
   temporaryOwner: string | undefined,
 ): Promise<Inventory["standings"]> {
   const index = indexTenant(tenant.users);

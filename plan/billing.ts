@@ -1,3 +1,4 @@
+import { organizationUrl } from "../devops/hosts";
 import type { BillingReading, Finding } from "./types";
 
 /** What the billing findings need to know besides the reading. */
@@ -22,7 +23,7 @@ export const BILLING_LINKS = {
 } as const;
 
 const billingSettings = (organization: string): string =>
-  `https://dev.azure.com/${organization}/_settings/billing`;
+  `${organizationUrl(organization)}/_settings/billing`;
 
 /**
  * The billing findings. Azure DevOps bills through the Azure subscription linked to the

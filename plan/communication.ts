@@ -1,8 +1,10 @@
+import { organizationUrl } from "../devops/hosts";
+import type { Phase } from "../config/schema";
 import type { FindingCode, MigrationPlan } from "./types";
 
 /** What the manual steps and messages need to know about the run. */
 export interface RunFacts {
-  readonly phase: "prepare" | "connect" | "resolve" | "cleanup";
+  readonly phase: Phase;
   readonly organization: string;
   readonly tenantId: string;
   /** The tenant's default verified domain, to name it in messages (e.g. fabrikam.com). */
@@ -15,8 +17,6 @@ export interface RunFacts {
   /** True once the organization reports the target tenant. */
   readonly connected: boolean;
 }
-
-const orgUrl = (org: string): string => `https://dev.azure.com/${org}`;
 
 /** Billing warnings a human acts on; their message holds the fixes and Microsoft's links. */
 const BILLING_STEPS: Partial<Record<FindingCode, string>> = {
@@ -47,7 +47,7 @@ export function manualSteps(f: RunFacts): string {
     }
     if (tmp?.msaEmail) {
       steps.push(
-        `Sign in as ${tmp.msaEmail}, redeem the tenant invitation from its email (or the redeem link in Entra), then sign in once to ${orgUrl(f.organization)}.`,
+        `Sign in as ${tmp.msaEmail}, redeem the tenant invitation from its email (or the redeem link in Entra), then sign in once to ${organizationUrl(f.organization)}.`,
       );
       steps.push(
         "If the temporary owner was invited as Guest, have a User Administrator change its user type to Member in the Entra admin center (https://entra.microsoft.com → Users).",
@@ -70,7 +70,7 @@ export function manualSteps(f: RunFacts): string {
       );
     } else {
       steps.push(
-        `Check ${orgUrl(f.organization)}/_settings/organizationAad shows the tenant ${f.tenantDomain ?? f.tenantId}.`,
+        `Check ${organizationUrl(f.organization)}/_settings/organizationAad shows the tenant ${f.tenantDomain ?? f.tenantId}.`,
       );
       steps.push("Sign in with an Entra account of the tenant and open a project: it must work.");
       steps.push('Send the "after" message of `userCommunication` to every user.');
@@ -84,12 +84,12 @@ export function manualSteps(f: RunFacts): string {
       `Run \`pulumi up\` to map ${mapped} user(s) to their Entra identity, then ask them to sign in with it (their work items and pull requests show the new identity).`,
     );
     steps.push(
-      `Check ${orgUrl(f.organization)}/_settings/users lists no disconnected user you have not accepted.`,
+      `Check ${organizationUrl(f.organization)}/_settings/users lists no disconnected user you have not accepted.`,
     );
     steps.push("Then `pulumi config set phase cleanup`.");
   } else {
     steps.push(
-      `Check the owner at ${orgUrl(f.organization)}/_settings/organizationOverview is the original owner again.`,
+      `Check the owner at ${organizationUrl(f.organization)}/_settings/organizationOverview is the original owner again.`,
     );
     if (tmp?.msaEmail) {
       steps.push(
@@ -106,7 +106,7 @@ export function manualSteps(f: RunFacts): string {
  */
 export function userCommunication(f: RunFacts): { before: string; after: string } {
   const tenant = f.tenantDomain ?? f.tenantId;
-  const url = orgUrl(f.organization);
+  const url = organizationUrl(f.organization);
   const before = [
     `### Azure DevOps \`${f.organization}\` moves its sign-in to Microsoft Entra ID (${tenant})`,
     "",

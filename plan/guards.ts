@@ -3,13 +3,15 @@
  * under which acting at all could lose a person, an identity or an organization. Each guard is a
  * pure function of plain facts that answers the operator's message, or nothing.
  */
+import { ZERO_GUID } from "../devops/guid";
+import type { Phase } from "../config/schema";
 import { normalizeIdentity } from "../config/identity";
 import { identitiesAt, indexTenant } from "./match";
 import type { PlanUser, TenantIdentity } from "./types";
 
 /** The facts the guards read: the settings, the live organization and tenant, the stack's state. */
 export interface GuardFacts {
-  readonly phase: "prepare" | "connect" | "resolve" | "cleanup";
+  readonly phase: Phase;
   /** The configured organization, in its canonical (lower-case) form. */
   readonly organization: string;
   readonly tenantId: string;
@@ -65,9 +67,7 @@ export const sameOrganization: Guard = (f) => {
     return `${key("organization")} is ${f.organization}, but this stack's resources are for ${others.join(", ")}. A stack migrates one organization: set it back, or use a new stack for ${f.organization}.`;
   }
   const tenant = f.ledger.connectedTenant;
-  return tenant !== undefined &&
-    tenant !== f.tenantId &&
-    tenant !== "00000000-0000-0000-0000-000000000000"
+  return tenant !== undefined && tenant !== f.tenantId && tenant !== ZERO_GUID
     ? `${key("tenantId")} is ${f.tenantId}, but this stack connected the organization to ${tenant}. The program never moves an organization between tenants: set it back.`
     : undefined;
 };

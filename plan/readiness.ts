@@ -1,9 +1,16 @@
+import { organizationUrl } from "../devops/hosts";
 import { normalizeIdentity } from "../config/identity";
-import { type Finding, type FindingCode, MAPPING_BLOCKERS, type MigrationPlan } from "./types";
+import {
+  type Finding,
+  type FindingCode,
+  MAPPING_BLOCKERS,
+  type MigrationPlan,
+  type TenantUserKind,
+} from "./types";
 
 /** What the tenant says about one identity (from `getUser`: exact `userType` and invitation state). */
 export interface TenantStanding {
-  readonly kind: "member" | "guest";
+  readonly kind: TenantUserKind;
   /** `PendingAcceptance` until the invitee redeems; absent for non-invited accounts. */
   readonly externalUserState?: string;
   readonly accountEnabled: boolean;
@@ -126,7 +133,7 @@ function temporaryOwnerBlockers(input: ReadinessInput, add: Add): void {
   } else if (!temporary.organizationUser.signedIn) {
     add(
       "TEMPORARY_OWNER_NEVER_SIGNED_IN",
-      `The temporary owner ${msa} has never signed in to https://dev.azure.com/${input.plan.organization}; a new owner must have signed in once. Sign in with that account.`,
+      `The temporary owner ${msa} has never signed in to ${organizationUrl(input.plan.organization)}; a new owner must have signed in once. Sign in with that account.`,
       [msa],
     );
   }

@@ -1,4 +1,5 @@
 /** Plain data the plan is computed from and the plan itself: no Pulumi types here. */
+import type { InvitedUserType, Phase } from "../config/schema";
 
 export const CATEGORIES = [
   "tenantMember",
@@ -34,13 +35,19 @@ export interface PlanUser {
   readonly originId?: string;
 }
 
+/**
+ * Member or B2B guest of the tenant: Graph's `userType` ("Member", "Guest"; config's
+ * {@link InvitedUserType}), in lower case.
+ */
+export type TenantUserKind = "member" | "guest";
+
 /** One identity of the target tenant. */
 export interface TenantIdentity {
   readonly objectId: string;
   readonly userPrincipalName: string;
   readonly mail?: string;
   /** Member or B2B guest: from `userType` when known, else from the `#EXT#` UPN form. */
-  readonly kind: "member" | "guest";
+  readonly kind: TenantUserKind;
   /** False for a disabled account, which nobody can sign in with; absent when not known. */
   readonly accountEnabled?: boolean;
 }
@@ -48,7 +55,7 @@ export interface TenantIdentity {
 export interface PlanInput {
   readonly organization: { readonly name: string; readonly url: string };
   readonly tenantId: string;
-  readonly phase: string;
+  readonly phase: Phase;
   /** Tenant the organization is on today; null when Microsoft-account backed. */
   readonly organizationTenantId: string | null;
   readonly ownerId: string;
@@ -68,7 +75,7 @@ export interface PlanInput {
   readonly identityChanges: ReadonlyMap<string, string>;
   readonly acceptHistoricUsers: ReadonlySet<string>;
   readonly excludeUsers: ReadonlySet<string>;
-  readonly invitationUserType: "Guest" | "Member";
+  readonly invitationUserType: InvitedUserType;
   /** Normalized emails this stack invited on earlier runs (from its resources' state). */
   readonly previouslyInvited: ReadonlySet<string>;
   /** Mappings this stack made on earlier runs, by organization user id (from its resources). */
@@ -140,7 +147,7 @@ export interface Finding {
 export interface MigrationPlan {
   readonly organization: string;
   readonly tenantId: string;
-  readonly phase: string;
+  readonly phase: Phase;
   readonly summary: Readonly<Record<Category, number>>;
   readonly users: readonly PlannedUser[];
   readonly blockers: readonly Finding[];

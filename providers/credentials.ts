@@ -1,6 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DevOpsClient } from "../devops/client";
-import { DevOpsCredential, PAT_ENV, resolveDevOpsCredential } from "../devops/credentials";
+import {
+  DevOpsCredential,
+  TEMPORARY_OWNER_PAT_ENV,
+  resolveDevOpsCredential,
+  resolveTemporaryOwnerCredential,
+} from "../devops/credentials";
 
 /**
  * Which identity performs a provider's calls, named explicitly by each resource: the organization
@@ -9,9 +14,6 @@ import { DevOpsCredential, PAT_ENV, resolveDevOpsCredential } from "../devops/cr
  * else `AZDO_TEMPORARY_OWNER_TOKEN`).
  */
 export type CallerRole = "owner" | "temporaryOwner";
-
-/** Env fallback of the temporary owner's token. */
-export const TEMPORARY_OWNER_PAT_ENV = "AZDO_TEMPORARY_OWNER_TOKEN";
 
 const NAMESPACE = "devops-entra-connect";
 
@@ -51,11 +53,13 @@ export function credentialFor(
   if (role === "owner") {
     return resolveDevOpsCredential({ ...(tokens.owner ? { configToken: tokens.owner } : {}), env });
   }
-  const token = tokens.temporaryOwner ?? env[TEMPORARY_OWNER_PAT_ENV]?.trim();
-  if (!token) {
-    // An MSA has no Entra token for Azure DevOps: the temporary owner needs a PAT.
+  const credential = resolveTemporaryOwnerCredential({
+    ...(tokens.temporaryOwner ? { configToken: tokens.temporaryOwner } : {}),
+    env,
+  });
+  if (credential === undefined) {
     return {
-      source: "config devopsToken",
+      source: "config temporaryOwner.devopsToken",
       authorizationHeader: () =>
         Promise.reject(
           new Error(
@@ -64,7 +68,7 @@ export function credentialFor(
         ),
     };
   }
-  return resolveDevOpsCredential({ configToken: token, env: { [PAT_ENV]: "" } });
+  return credential;
 }
 
 /** A client for `organization` acting as `role`. */

@@ -1,3 +1,4 @@
+import { organizationUrl } from "../devops/hosts";
 import * as pulumi from "@pulumi/pulumi";
 import type { DevOpsClient } from "../devops/client";
 import { CallerRole, clientFor } from "./credentials";
@@ -69,7 +70,7 @@ async function ownerIdOf(client: DevOpsClient, inputs: Inputs): Promise<string> 
   }
   if (user.lastAccessedDate === undefined) {
     throw new Error(
-      `${inputs.ownerPrincipalName} has never signed in to https://dev.azure.com/${inputs.organization}; a new owner must have signed in once. Sign in with that account, then run again.`,
+      `${inputs.ownerPrincipalName} has never signed in to ${organizationUrl(inputs.organization)}; a new owner must have signed in once. Sign in with that account, then run again.`,
     );
   }
   return user.id;

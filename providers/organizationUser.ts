@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { OrganizationUser as ApiUser } from "../devops/client";
+import type { UserEntitlement } from "../devops/client";
 import { CallerRole, clientFor } from "./credentials";
 import { MODULE, checkAddress, checkRole, configure, sameOrganization, readResult } from "./shared";
 
@@ -52,7 +52,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
  * A user this create call may adopt after its own add failed: one the organization created during
  * the call (a retried add whose first response was lost). Anyone older is someone else.
  */
-function addedDuringThisCall(user: ApiUser, startedAt: number): boolean {
+function addedDuringThisCall(user: UserEntitlement, startedAt: number): boolean {
   const created = user.dateCreated ? Date.parse(user.dateCreated) : NaN;
   return Number.isFinite(created) && created >= startedAt - CLOCK_SKEW_MS;
 }
@@ -101,7 +101,7 @@ export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
     const client = clientFor(inputs.organization, inputs.role);
     const startedAt = Date.now();
     const ownerBefore = (await client.getOrganization()).ownerId;
-    let user: ApiUser | undefined;
+    let user: UserEntitlement | undefined;
     try {
       user = await client.addUser(inputs.principalName, inputs.license);
     } catch (err) {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { DevOpsClient, OrganizationUser } from "../devops/client";
+import type { DevOpsClient, UserEntitlement } from "../devops/client";
 import { CallerRole, clientFor } from "./credentials";
 import {
   MODULE,
@@ -51,13 +51,13 @@ interface Outputs extends Inputs {
 }
 
 /** True when the organization user answers to the target identity already. */
-function isBound(user: OrganizationUser, inputs: Inputs): boolean {
+function isBound(user: UserEntitlement, inputs: Inputs): boolean {
   if (user.origin !== "aad") return false;
   if (inputs.originId) return user.originId?.toLowerCase() === inputs.originId.toLowerCase();
   return user.principalName.toLowerCase() === inputs.principalName;
 }
 
-function outputsOf(inputs: Inputs, user: OrganizationUser): Outputs {
+function outputsOf(inputs: Inputs, user: UserEntitlement): Outputs {
   return {
     ...inputs,
     boundPrincipalName: user.principalName,
@@ -137,7 +137,7 @@ export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
 async function holderOf(
   client: DevOpsClient,
   inputs: Inputs,
-): Promise<OrganizationUser | undefined> {
+): Promise<UserEntitlement | undefined> {
   const holder = await client.findUser(inputs.principalName);
   return holder !== undefined && holder.id !== inputs.userId ? holder : undefined;
 }

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import type { Phase } from "../config/schema";
 import { BILLING_LINKS } from "../plan/billing";
 import { manualSteps } from "../plan/communication";
 import { planMigration } from "../plan/plan";
@@ -474,7 +475,7 @@ describe("migration plan", () => {
       subscriptionId: "2b53247c-fb65-469e-a711-46e0c29d15a1",
       subscriptionTenantId: "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b",
     };
-    const planInput = (billing?: BillingReading, phase = "prepare"): PlanInput =>
+    const planInput = (billing?: BillingReading, phase: Phase = "prepare"): PlanInput =>
       input({ phase, ...(billing ? { billing } : {}) });
     const steps = (plan: MigrationPlan, phase: "prepare" | "connect", connected = false): string =>
       manualSteps({
