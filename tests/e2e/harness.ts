@@ -196,7 +196,8 @@ export interface ScenarioOptions {
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Query string for the `file://` backend URL, e.g. `metadata=skip` (gocloud's fileblob then
-   * writes no `.attrs` sidecar files). Default none: the URL the README tells operators to use.
+   * writes no `.attrs` sidecar files, as the README tells operators to set). Default none: the
+   * plain `file://` URL, which can race with the engine's checkpoint writes (tests/e2e/README.md).
    */
   readonly backendQuery?: string;
   /**

@@ -92,7 +92,7 @@ describe("prepare phase under the real Pulumi engine", function () {
       ].sort(),
     );
     // The engine's default providers: the stand-ins' packages, and the built-in one that
-    // serves the StackReference.
+    // serves the ledger's readStackResourceOutputs invoke.
     assert.deepEqual(
       providerSteps(preview),
       [
