@@ -10,7 +10,9 @@
 import { strict as assert } from "node:assert";
 import type { World } from "../emulator/world";
 import {
+  EngineError,
   type OperationOutcome,
+  type PreviewOutcome,
   type Scenario,
   ensureCli,
   newScenario,
@@ -42,7 +44,7 @@ const resourcesOf = (state: { deployment: unknown }): StateResource[] =>
 const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
 
 /** Steps that change something, as `op name` (the engine's own provider steps left out). */
-const changes = (o: OperationOutcome): string[] =>
+const changes = (o: Pick<OperationOutcome, "steps">): string[] =>
   o.steps
     .filter(
       (s) => !["same", "read", "refresh"].includes(s.op) && !s.type.startsWith("pulumi:providers:"),
@@ -54,6 +56,12 @@ describe("upgrade: a stack written by the previous release, under today's code",
   let recorded: UpgradeFixture;
   const world = (): World => scenario.emulator.world;
   const mutations = (): string[] => scenario.emulator.mutations.map((m) => `${m.kind} ${m.value}`);
+  /** `pulumi preview --expect-no-changes`; a failure names the steps that would change something. */
+  const previewNoChanges = (): Promise<PreviewOutcome> =>
+    scenario.preview({ expectNoChanges: true }).catch((err: unknown) => {
+      if (!(err instanceof EngineError)) throw err;
+      throw new Error(`${err.message}\nproposed: ${changes(err.outcome).join(", ")}`);
+    });
 
   before(async function () {
     this.timeout(45 * 60 * 1000); // a first CLI build compiles Pulumi from its Go sources
@@ -80,7 +88,7 @@ describe("upgrade: a stack written by the previous release, under today's code",
 
   it("previews with no changes: every recorded resource is the same; the old stack reference leaves the state", async () => {
     // --expect-no-changes: the engine itself fails the preview on any create, update, replace or delete.
-    const preview = await scenario.preview({ expectNoChanges: true });
+    const preview = await previewNoChanges();
     const resources = resourcesOf(recorded.state);
     const managed = resources.filter((r) => r.type !== STACK_REFERENCE).map((r) => r.urn);
     const same = preview.steps.filter((s) => s.op === "same");
@@ -132,7 +140,7 @@ describe("upgrade: a stack written by the previous release, under today's code",
     }
     const state = resourcesOf(await scenario.exportState());
     assert.ok(!state.some((r) => r.type === STACK_REFERENCE), "the stack reference left the state");
-    assert.deepEqual(changes(await scenario.preview({ expectNoChanges: true })), []);
+    assert.deepEqual(changes(await previewNoChanges()), []);
   });
 
   it("the dynamic resources left unchanged keep the previous release's provider in their outputs", async () => {
@@ -194,6 +202,6 @@ describe("upgrade: a stack written by the previous release, under today's code",
       "owner jamalhartnett@fabrikam.com",
       `removeUser ${TEMPORARY}`,
     ]);
-    assert.deepEqual(changes(await scenario.preview({ expectNoChanges: true })), []);
+    assert.deepEqual(changes(await previewNoChanges()), []);
   });
 });
