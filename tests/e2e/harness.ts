@@ -37,6 +37,7 @@ import {
   LocalWorkspace,
   type OpMap,
   type OutputMap,
+  type PreviewOptions,
   PulumiCommand,
   type Stack,
 } from "@pulumi/pulumi/automation";
@@ -236,12 +237,21 @@ export interface Scenario {
   ): Promise<void>;
   /** Removes config keys (same key rules as setConfig). */
   removeConfig(keys: readonly string[]): Promise<void>;
-  preview(): Promise<PreviewOutcome>;
+  /**
+   * `pulumi preview`; `expectNoChanges` fails it when any step would change something
+   * (`--expect-no-changes`), `diff` prints each property difference (`--diff`).
+   */
+  preview(options?: Pick<PreviewOptions, "expectNoChanges" | "diff">): Promise<PreviewOutcome>;
   up(): Promise<UpOutcome>;
   refresh(): Promise<UpdateOutcome>;
   destroy(): Promise<UpdateOutcome>;
   /** The stack's checkpoint, as `pulumi stack export` prints it. */
   exportState(): Promise<Deployment>;
+  /**
+   * Replaces the stack's checkpoint with `state`, as `pulumi stack import` does (the resources'
+   * URNs must name this stack and project, or the CLI refuses them).
+   */
+  importState(state: Deployment): Promise<void>;
   /** Everything the CLI printed so far, one section per operation. */
   logs(): string;
   /** Wall time of each operation so far. */
@@ -569,8 +579,8 @@ export async function newScenario(
       async removeConfig(keys) {
         await configCommand(keys.join(", "), () => stack.removeAllConfig(keys.map(fullKey)));
       },
-      async preview() {
-        const r = await run("preview", (hooks) => stack.preview(hooks));
+      async preview(options = {}) {
+        const r = await run("preview", (hooks) => stack.preview({ ...options, ...hooks }));
         return { ...r, changeSummary: r.changeSummary };
       },
       async up() {
@@ -586,6 +596,13 @@ export async function newScenario(
         return { ...r, summary: r.summary.resourceChanges ?? {} };
       },
       exportState: () => stack.exportStack(),
+      async importState(state) {
+        // `pulumi stack import --file`: no engine events, only the CLI's own words on failure.
+        await run("import", async () => {
+          await stack.importStack(state);
+          return { stdout: "", stderr: "" };
+        });
+      },
       logs: () => log,
       timings: () => [...timings],
       async cleanup() {
