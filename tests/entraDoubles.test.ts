@@ -391,6 +391,9 @@ describe("the unit mocks and the mini engine play the stand-in's part", () => {
     options: {
       ignoreChanges: [],
       deleteBeforeReplace: false,
+      parent: "",
+      dependsOn: [],
+      additionalSecretOutputs: [],
       ...(retainOnDelete === undefined ? {} : { retainOnDelete }),
     },
   });
