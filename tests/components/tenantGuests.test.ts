@@ -13,6 +13,7 @@ import {
   identities,
   tokensCarried,
 } from "../support/componentRun";
+import { fixture } from "../support/fixture";
 
 const COMPONENT = "devops-entra-connect:entra:TenantGuests";
 const INVITATION = "azuread:index/invitation:Invitation";
@@ -105,6 +106,17 @@ describe("component TenantGuests", () => {
       await new Promise((resolve) => component.invitedEmails.apply(resolve)),
       sorted,
     );
+  });
+
+  it("registers the address it invited even when Entra spells the guest's mail otherwise", async () => {
+    // Inviting an existing guest returns that user; the provider then reads back its mail.
+    const world = fixture();
+    const gus = world.tenant.users.find((u) => u.mail === "guest@contoso.com");
+    assert.ok(gus);
+    gus.mail = "Guest@Contoso.com"; // a case change at redemption
+    const { self, mocks } = await guests({ invitees: [{ email: "guest@contoso.com" }] }, { world });
+    assert.deepEqual(self.state, { invitedEmails: ["guest@contoso.com"] });
+    assert.deepEqual([...ledgerOf(mocks.recordState()).invited], ["guest@contoso.com"]);
   });
 
   it("with nobody to invite, declares nothing and registers an empty list", async () => {
