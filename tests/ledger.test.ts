@@ -1,9 +1,7 @@
 import { strict as assert } from "node:assert";
 import { RESOURCE_TYPES as T } from "../components/types";
 import { ledgerOf } from "../inventory/stack";
-
-const urn = (qualifiedType: string, name: string): string =>
-  `urn:pulumi:dev::devops-entra-connect::${qualifiedType}::${name}`;
+import { stackState, urn } from "./support/stackState";
 
 describe("the stack's ledger: what its resources recorded", () => {
   const resources = {
@@ -65,6 +63,36 @@ describe("the stack's ledger: what its resources recorded", () => {
       ["fabrikam"],
       "one organization, whatever the spelling",
     );
+  });
+
+  it("reads back the records a recorded state is built from (tests/support/stackState.ts)", () => {
+    const ledger = ledgerOf(
+      stackState({
+        invited: ["partner@othercompany.com", "dev.someone@gmail.com"],
+        temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          userId: "u-temp",
+          ownerBefore: "u-owner",
+          tenantUserId: "o-temp",
+        },
+        ownership: { ownerId: "u-temp", previousOwnerId: "u-owner" },
+        connectedTenant: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+      }),
+    );
+    assert.deepEqual([...ledger.invited].sort(), [
+      "dev.someone@gmail.com",
+      "partner@othercompany.com",
+    ]);
+    assert.deepEqual(ledger.temporaryOwner, {
+      msaEmail: "fabrikam-migration@outlook.com",
+      tenantUserId: "o-temp",
+      userId: "u-temp",
+      addedByThisStack: true,
+      ownerBefore: "u-owner",
+    });
+    assert.deepEqual(ledger.ownership, { ownerId: "u-temp", previousOwnerId: "u-owner" });
+    assert.equal(ledger.connectedTenant, "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
+    assert.deepEqual([...ledger.organizations], ["fabrikam"]);
   });
 
   it("is empty for a new stack", () => {
