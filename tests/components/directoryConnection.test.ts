@@ -11,7 +11,9 @@ import { TemporaryOwner } from "../../components/temporaryOwner";
 import { TenantGuests } from "../../components/tenantGuests";
 import { ledgerOf } from "../../inventory/stack";
 import {
+  PINNED_TYPES,
   WITH_TOKENS,
+  declarations,
   type ConstructOptions,
   construct,
   declaredInputs,
@@ -19,8 +21,8 @@ import {
   tokensCarried,
 } from "../support/componentRun";
 
-const COMPONENT = "devops-entra-connect:organization:DirectoryConnection";
-const CONNECTION = "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection";
+const { directoryConnection: COMPONENT, tenantConnection: CONNECTION } = PINNED_TYPES;
+
 const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const REDIRECT = "https://dev.azure.com/fabrikam";
 const PRECONDITIONS = { usersDigest: "9:0123abcd", ownerId: "u-temp", allowTfvc: false };
@@ -129,16 +131,12 @@ describe("component DirectoryConnection", () => {
     const args = { preconditions: PRECONDITIONS };
     const update = await directory(args);
     const preview = await directory(args, { preview: true });
-    assert.deepEqual(
-      preview.children.map((r) => [r.type, r.name, declaredInputs(r), r.options]),
-      update.children.map((r) => [r.type, r.name, declaredInputs(r), r.options]),
-    );
+    assert.deepEqual(declarations(preview.children), declarations(update.children));
   });
 
   it("carries no credential, whatever the stack config and environment hold", async () => {
     const constructed = await directory({ role: "temporaryOwner" }, WITH_TOKENS);
-    const provider = String(constructed.children[0].inputs.__provider);
-    assert.ok(provider.length > 1000, "the provider was serialized and looked at");
+    assert.equal(constructed.children.length, 1);
     assert.deepEqual(tokensCarried(constructed), []);
   });
 });

@@ -120,10 +120,16 @@ export const WITH_TOKENS: ConstructOptions = {
 };
 
 /**
- * The tokens found in anything the component registered: inputs (a dynamic resource's serialized
+ * The tokens found in anything the component registered: inputs (each dynamic resource's serialized
  * provider included), options and recorded state, i.e. what the engine would write to the state.
  */
 export function tokensCarried(c: Constructed<unknown>): string[] {
+  for (const r of c.mocks.registrations.filter((x) =>
+    x.type.startsWith("pulumi-nodejs:dynamic/"),
+  )) {
+    // What is looked through must hold the provider's code, where a captured token would be.
+    assert.ok(String(r.inputs.__provider).length > 1000, `${r.name}: its provider was serialized`);
+  }
   const everything = JSON.stringify(c.mocks.registrations);
   return [OWNER_TOKEN, TEMPORARY_TOKEN].filter((t) => everything.includes(t));
 }
@@ -133,3 +139,57 @@ export function declaredInputs(r: Registration): Record<string, unknown> {
   const { __provider, ...inputs } = r.inputs;
   return inputs;
 }
+
+/**
+ * The type tokens of the stack's resources, spelled out rather than imported from
+ * components/types.ts: a token that changes replaces every resource of that type in existing
+ * stacks, so a test must fail when one does.
+ */
+export const PINNED_TYPES = {
+  tenantGuests: "devops-entra-connect:entra:TenantGuests",
+  temporaryOwner: "devops-entra-connect:organization:TemporaryOwner",
+  directoryConnection: "devops-entra-connect:organization:DirectoryConnection",
+  invitation: "azuread:index/invitation:Invitation",
+  organizationUser: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationUser",
+  organizationOwner: "pulumi-nodejs:dynamic/devops-entra-connect:OrganizationOwner",
+  tenantConnection: "pulumi-nodejs:dynamic/devops-entra-connect:TenantConnection",
+} as const;
+
+/** Every input of an invitation: a change of any replaces it, and so deletes the user. */
+export const INVITATION_INPUTS = [
+  "userEmailAddress",
+  "redirectUrl",
+  "userDisplayName",
+  "userType",
+  "message",
+];
+
+/**
+ * Fails unless `invitation` carries the options every invitation needs: no input of it can replace
+ * it (a replacement deletes the user), its redeem URL is a secret, it waits for nothing, and it is
+ * retained on delete exactly when `retainOnDelete`.
+ */
+export function assertInvitationOptions(
+  invitation: Registered,
+  expected: { readonly retainOnDelete: boolean; readonly parent: string },
+): void {
+  assert.deepEqual(
+    invitation.options,
+    {
+      retainOnDelete: expected.retainOnDelete,
+      ignoreChanges: INVITATION_INPUTS,
+      deleteBeforeReplace: false,
+      parent: expected.parent,
+      dependsOn: [],
+      additionalSecretOutputs: ["redeemUrl"],
+    },
+    invitation.name,
+  );
+  for (const input of Object.keys(declaredInputs(invitation))) {
+    assert.ok(INVITATION_INPUTS.includes(input), `${input} of ${invitation.name} is ignored`);
+  }
+}
+
+/** What a preview and an update must declare alike: each child's type, name, inputs and options. */
+export const declarations = (children: readonly Registered[]): unknown[] =>
+  children.map((r) => [r.type, r.name, declaredInputs(r), r.options]);
