@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PAT_ENV } from "../../devops/credentials";
 import { TEMPORARY_OWNER_PAT_ENV } from "../../providers/credentials";
 import type { World } from "../emulator/world";
+import { envFor } from "./env";
 import { fixture } from "./fixture";
 import { OWNER_TOKEN, TEMPORARY_TOKEN } from "./programRun";
 import { type RegisteredOptions, type Registration, WorldMocks, unwrap } from "./worldMocks";
@@ -42,18 +43,6 @@ export interface ConstructOptions {
   readonly env?: Record<string, string>;
 }
 
-/** Sets `vars` in the environment; returns what puts the previous values back. */
-function setEnv(vars: Record<string, string>): () => void {
-  const before = Object.keys(vars).map((k) => [k, process.env[k]] as const);
-  Object.assign(process.env, vars);
-  return () => {
-    for (const [k, v] of before) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-}
-
 function registered(r: Registration): Registered {
   assert.ok(r.urn !== undefined && r.options !== undefined && r.state !== undefined, r.name);
   return r as Registered;
@@ -70,14 +59,15 @@ export async function construct<C extends pulumi.ComponentResource>(
   const mocks = new WorldMocks(options.world ?? fixture());
   await mocks.install(options.preview ?? false);
   pulumi.runtime.setAllConfig(options.config ?? {}, [...(options.secrets ?? [])]);
-  const restore = setEnv(options.env ?? {});
+  const env = envFor();
+  for (const [key, value] of Object.entries(options.env ?? {})) env.set(key, value);
   let component: C;
   try {
     component = build();
   } finally {
     // Registrations of dynamic resources wait for their provider's serialization.
     await pulumi.runtime.disconnect();
-    restore();
+    env.restore();
   }
   assert.deepEqual(mocks.unexpected, [], "only the expected invokes and registrations");
   mocks.recordState();
