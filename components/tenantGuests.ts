@@ -74,9 +74,13 @@ export class TenantGuests extends pulumi.ComponentResource {
       );
     }
     this.invitations = invitations;
+    // The addresses invited, as named: the invitations' `userEmailAddress` is the guest's mail as
+    // Entra reads it back, which may be spelled otherwise or be empty (docs/entra.md#read). Known
+    // once every invitation is registered.
+    const invited = [...invitations.keys()].sort();
     this.invitedEmails = pulumi
-      .all([...invitations.values()].map((i) => i.userEmailAddress))
-      .apply((emails) => [...emails].sort());
+      .all([...invitations.values()].map((i) => i.urn))
+      .apply(() => invited);
     this.registerOutputs({ invitedEmails: this.invitedEmails });
   }
 }

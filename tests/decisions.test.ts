@@ -1,34 +1,24 @@
 import { strict as assert } from "node:assert";
 import * as decide from "../plan/decisions";
 import type { MigrationPlan, PlannedUser } from "../plan/types";
+import {
+  OWNER,
+  TEMPORARY,
+  migrationPlan,
+  pairingFacts,
+  plannedUser as planned,
+} from "./support/planInput";
 
-const planned = (
-  over: Partial<PlannedUser> & Pick<PlannedUser, "principalName" | "category">,
-): PlannedUser => ({
-  id: `u-${over.principalName}`,
-  email: over.principalName.toLowerCase(),
-  action: "",
-  reason: "",
-  ...over,
-});
-const plan = (users: PlannedUser[], blockers: MigrationPlan["blockers"] = []): MigrationPlan => ({
-  organization: "fabrikam",
-  tenantId: "t",
-  phase: "prepare",
-  summary: {} as MigrationPlan["summary"],
-  users,
-  blockers,
-  warnings: [],
-  notices: [],
-});
+const plan = (users: PlannedUser[], blockers: MigrationPlan["blockers"] = []) =>
+  migrationPlan({ users, blockers });
 
 describe("decisions: what a phase declares", () => {
   it("invites each address once, keeps earlier invitations, and leaves the temporary owner to its own", () => {
     const p = plan([
-      planned({ principalName: "a@partner.org", category: "invite", displayName: "A" }),
-      planned({ principalName: "b@partner.org", category: "mapAfterConnect" }),
-      planned({ principalName: "temp@outlook.com", category: "invite" }),
-      planned({ principalName: "c@partner.org", category: "tenantGuest" }),
+      planned("a@partner.org", "invite", { displayName: "A" }),
+      planned("b@partner.org", "mapAfterConnect"),
+      planned("temp@outlook.com", "invite"),
+      planned("c@partner.org", "tenantGuest"),
     ]);
     assert.deepEqual(decide.invitees(p, new Set(["b@partner.org"]), "temp@outlook.com"), [
       { email: "a@partner.org", displayName: "A" },
@@ -44,41 +34,23 @@ describe("decisions: what a phase declares", () => {
     assert.equal(decide.proposesTemporaryOwner(plan([]), undefined, false), false);
   });
 
+  const T = TEMPORARY.principalName;
+  /** The stack holds the pairing's invitation, whose tenant user exists. */
+  const held = { temporaryOwner: T, tenantUserExists: true, holdsInvitation: true };
   const STAGES: [string, decide.PairingFacts, decide.PairingStage | undefined][] = [
-    [
-      "prepare",
-      { phase: "prepare", temporaryOwner: "t", tenantUserExists: false, holdsInvitation: false },
-      "member",
-    ],
-    [
-      "connect",
-      { phase: "connect", temporaryOwner: "t", tenantUserExists: true, holdsInvitation: true },
-      "owner",
-    ],
-    [
-      "resolve",
-      { phase: "resolve", temporaryOwner: "t", tenantUserExists: true, holdsInvitation: true },
-      "owner",
-    ],
-    [
-      "no temporary owner",
-      { phase: "connect", tenantUserExists: false, holdsInvitation: false },
-      undefined,
-    ],
-    [
-      "cleanup",
-      { phase: "cleanup", temporaryOwner: "t", tenantUserExists: true, holdsInvitation: true },
-      undefined,
-    ],
+    ["prepare", pairingFacts({ temporaryOwner: T }), "member"],
+    ["connect", pairingFacts({ ...held, phase: "connect" }), "owner"],
+    ["resolve", pairingFacts({ ...held, phase: "resolve" }), "owner"],
+    ["no temporary owner", pairingFacts({ phase: "connect" }), undefined],
+    ["cleanup", pairingFacts({ ...held, phase: "cleanup" }), undefined],
     [
       "cleanup after its tenant user was deleted by hand",
-      {
+      pairingFacts({
+        ...held,
         phase: "cleanup",
-        temporaryOwner: "t",
         recordedTenantUser: "o-t",
         tenantUserExists: false,
-        holdsInvitation: true,
-      },
+      }),
       "forgetInvitation",
     ],
   ];
@@ -89,14 +61,12 @@ describe("decisions: what a phase declares", () => {
   }
 
   it("hands ownership back to the owner recorded when the temporary account was added", () => {
-    const users = [
-      { id: "u-owner", principalName: "owner@fabrikam.com", origin: "msa" },
-      { id: "u-temp", principalName: "temp@outlook.com", origin: "msa" },
-    ];
-    assert.equal(decide.handBackTo(users, "u-temp", "u-owner", "u-temp"), "owner@fabrikam.com");
-    assert.equal(decide.handBackTo(users, "u-owner", undefined, "u-temp"), "owner@fabrikam.com");
+    const users = [OWNER, TEMPORARY];
+    const [owner, temp] = [OWNER.id, TEMPORARY.id];
+    assert.equal(decide.handBackTo(users, temp, owner, temp), OWNER.principalName);
+    assert.equal(decide.handBackTo(users, owner, undefined, temp), OWNER.principalName);
     assert.equal(
-      decide.handBackTo(users, "u-temp", undefined, "u-temp"),
+      decide.handBackTo(users, temp, undefined, temp),
       undefined,
       "never the temporary account",
     );
@@ -110,9 +80,7 @@ describe("decisions: what a phase declares", () => {
 
   it("declares mappings in resolve and cleanup, once connected, done ones included", () => {
     const mapped = (to: string, done: boolean): PlannedUser =>
-      planned({
-        principalName: `${to}-old@outlook.com`,
-        category: "mapAfterConnect",
+      planned(`${to}-old@outlook.com`, "mapAfterConnect", {
         mapping: { userId: to, from: `${to}-old`, to, done },
       });
     const p = plan([mapped("a@fabrikam.com", false), mapped("b@fabrikam.com", true)]);

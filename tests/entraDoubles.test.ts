@@ -27,6 +27,7 @@ import {
 import { MiniEngine } from "./support/miniEngine";
 import { OWNER_TOKEN, fixture, runProgram, stackConfig } from "./support/programRun";
 import { TYPES, WorldMocks } from "./support/worldMocks";
+import { envFor } from "./support/env";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const urnOf = (type: string, name: string): string =>
@@ -37,24 +38,6 @@ const INVITE = {
   redirectUrl: "https://dev.azure.com/fabrikam",
   userType: "Guest",
 };
-
-/** Sets env vars for one test; `restore` puts back what was there. */
-function envFor(): { set(key: string, value: string): void; restore(): void } {
-  const saved = new Map<string, string | undefined>();
-  return {
-    set(key, value) {
-      if (!saved.has(key)) saved.set(key, process.env[key]);
-      process.env[key] = value;
-    },
-    restore() {
-      for (const [k, v] of saved) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      saved.clear();
-    },
-  };
-}
 
 /** The thrown error, for asserting on its message and the fields the provider server reads. */
 async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -391,6 +374,9 @@ describe("the unit mocks and the mini engine play the stand-in's part", () => {
     options: {
       ignoreChanges: [],
       deleteBeforeReplace: false,
+      parent: "",
+      dependsOn: [],
+      additionalSecretOutputs: [],
       ...(retainOnDelete === undefined ? {} : { retainOnDelete }),
     },
   });

@@ -1,38 +1,17 @@
 import { strict as assert } from "node:assert";
-import { GuardFacts, refusals } from "../plan/guards";
-import type { PlanUser, TenantIdentity } from "../plan/types";
-
-const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
-const OTHER = "11111111-2222-3333-4444-555555555555";
-const owner: PlanUser = { id: "u-owner", principalName: "owner@fabrikam.com", origin: "msa" };
-const temporary: PlanUser = {
-  id: "u-temp",
-  principalName: "fabrikam-migration@outlook.com",
-  origin: "msa",
-};
-const member = (upn: string): TenantIdentity => ({
-  objectId: `o-${upn}`,
-  userPrincipalName: upn,
-  kind: "member",
-});
-
-function facts(over: Partial<GuardFacts> = {}): GuardFacts {
-  return {
-    phase: "prepare",
-    organization: "fabrikam",
-    tenantId: TENANT,
-    signedInTenantId: TENANT,
-    organizationTenantId: null,
-    ownerId: owner.id,
-    users: [owner],
-    tenantUsers: [member("owner@fabrikam.com")],
-    ledger: { organizations: new Set() },
-    ...over,
-  };
-}
+import { refusals } from "../plan/guards";
+import {
+  OTHER_TENANT as OTHER,
+  OWNER as owner,
+  REFERENCE,
+  TEMPORARY as temporary,
+  type GuardFactsOverrides,
+  guardFacts as facts,
+  guest,
+} from "./support/planInput";
 
 /** Each case: the facts, and a pattern of the one refusal expected (undefined: the run may go). */
-const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
+const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
   ["a new stack on an MSA-backed organization", {}, undefined],
   [
     "azuread signed in to another tenant",
@@ -66,7 +45,7 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
   ],
   [
     "another tenant connected by this stack",
-    { ledger: { organizations: new Set(), connectedTenant: OTHER } },
+    { ledger: { connectedTenant: OTHER } },
     /this stack connected the organization to 11111111/,
   ],
   [
@@ -78,14 +57,7 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
     "a temporary owner who is a pending guest someone else invited",
     {
       temporaryOwner: "fabrikam-migration@outlook.com",
-      tenantUsers: [
-        {
-          objectId: "o-t",
-          userPrincipalName: "fabrikam-migration_outlook.com#EXT#@fabrikam.onmicrosoft.com",
-          mail: "fabrikam-migration@outlook.com",
-          kind: "guest",
-        },
-      ],
+      tenantUsers: [guest("fabrikam-migration@outlook.com")],
     },
     /is already an identity of the tenant \(fabrikam-migration_outlook\.com#EXT#@fabrikam\.onmicrosoft\.com\)/,
   ],
@@ -95,7 +67,6 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
       temporaryOwner: "fabrikam-migration@outlook.com",
       users: [owner, temporary],
       ledger: {
-        organizations: new Set(),
         temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com", userId: temporary.id },
       },
     },
@@ -107,7 +78,6 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
       phase: "connect",
       temporaryOwner: "other@outlook.com",
       ledger: {
-        organizations: new Set(),
         temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com" },
       },
     },
@@ -117,9 +87,8 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
     "the temporary owner removed in cleanup (that is how the pairing goes)",
     {
       phase: "cleanup",
-      organizationTenantId: TENANT,
+      organizationTenantId: REFERENCE.tenantId,
       ledger: {
-        organizations: new Set(),
         temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com" },
       },
     },
@@ -132,7 +101,6 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
       ownerId: temporary.id,
       users: [owner, temporary],
       ledger: {
-        organizations: new Set(),
         temporaryOwner: {
           msaEmail: "fabrikam-migration@outlook.com",
           userId: temporary.id,
@@ -140,7 +108,7 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
         },
       },
     },
-    /owned by the temporary account fabrikam-migration@outlook\.com, but this stack holds no record of that change.*Hand ownership back in the portal.*to owner@fabrikam\.com/,
+    /owned by the temporary account fabrikam-migration@outlook\.com, but this stack holds no record of that change.*Hand ownership back in the portal.*to jamalhartnett@fabrikam\.com/,
   ],
   [
     "ownership with the temporary account, recorded",
@@ -149,7 +117,6 @@ const CASES: [string, Partial<GuardFacts>, RegExp | undefined][] = [
       ownerId: temporary.id,
       users: [owner, temporary],
       ledger: {
-        organizations: new Set(),
         temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com", userId: temporary.id },
         ownership: { ownerId: temporary.id, previousOwnerId: owner.id },
       },

@@ -1,9 +1,19 @@
 import { strict as assert } from "node:assert";
 import { RESOURCE_TYPES as T } from "../components/types";
 import { ledgerOf } from "../inventory/stack";
+import { stackState, urn } from "./support/stackState";
 
-const urn = (qualifiedType: string, name: string): string =>
-  `urn:pulumi:dev::devops-entra-connect::${qualifiedType}::${name}`;
+const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+/** The temporary owner pairing the records below hold, as the ledger reads it. */
+const RECORDED_PAIRING = {
+  msaEmail: "fabrikam-migration@outlook.com",
+  tenantUserId: "o-temp",
+  userId: "u-temp",
+  ownerBefore: "u-owner",
+};
+/** Each records a user this stack added. */
+const PAIRING = { ...RECORDED_PAIRING, addedByThisStack: true };
+const OWNERSHIP = { ownerId: "u-temp", previousOwnerId: "u-owner" };
 
 describe("the stack's ledger: what its resources recorded", () => {
   const resources = {
@@ -47,15 +57,9 @@ describe("the stack's ledger: what its resources recorded", () => {
   it("reads the guests invited, the temporary owner pairing, the ownership, the connection and the mappings", () => {
     const ledger = ledgerOf(resources);
     assert.deepEqual([...ledger.invited], ["dev.someone@gmail.com"]);
-    assert.deepEqual(ledger.temporaryOwner, {
-      msaEmail: "fabrikam-migration@outlook.com",
-      tenantUserId: "o-temp",
-      userId: "u-temp",
-      addedByThisStack: true,
-      ownerBefore: "u-owner",
-    });
-    assert.deepEqual(ledger.ownership, { ownerId: "u-temp", previousOwnerId: "u-owner" });
-    assert.equal(ledger.connectedTenant, "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
+    assert.deepEqual(ledger.temporaryOwner, PAIRING);
+    assert.deepEqual(ledger.ownership, OWNERSHIP);
+    assert.equal(ledger.connectedTenant, TENANT);
     assert.deepEqual(
       [...ledger.mapped],
       [["u-jamal", { from: "jamal@outlook.com", to: "jamal@fabrikam.com" }]],
@@ -65,6 +69,25 @@ describe("the stack's ledger: what its resources recorded", () => {
       ["fabrikam"],
       "one organization, whatever the spelling",
     );
+  });
+
+  it("reads back the records a recorded state is built from (tests/support/stackState.ts)", () => {
+    const ledger = ledgerOf(
+      stackState({
+        invited: ["partner@othercompany.com", "dev.someone@gmail.com"],
+        temporaryOwner: RECORDED_PAIRING,
+        ownership: OWNERSHIP,
+        connectedTenant: TENANT,
+      }),
+    );
+    assert.deepEqual(ledger, {
+      organizations: new Set(["fabrikam"]),
+      connectedTenant: TENANT,
+      invited: new Set(["dev.someone@gmail.com", "partner@othercompany.com"]),
+      mapped: new Map(),
+      temporaryOwner: PAIRING,
+      ownership: OWNERSHIP,
+    });
   });
 
   it("is empty for a new stack", () => {

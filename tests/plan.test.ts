@@ -4,62 +4,17 @@ import { BILLING_LINKS } from "../plan/billing";
 import { manualSteps } from "../plan/communication";
 import { planMigration } from "../plan/plan";
 import { renderReport, REPORT_ROWS_PER_CATEGORY } from "../plan/report";
-import type {
-  BillingReading,
-  Category,
-  MigrationPlan,
-  PlanInput,
-  PlanUser,
-  TenantIdentity,
-} from "../plan/types";
-
-const TENANT = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
-
-let nextId = 0;
-function user(principalName: string, extra: Partial<PlanUser> = {}): PlanUser {
-  return { id: `u-${nextId++}`, principalName, origin: "msa", ...extra };
-}
-function member(upn: string, mail?: string): TenantIdentity {
-  return {
-    objectId: `o-${upn}`,
-    userPrincipalName: upn,
-    kind: "member",
-    ...(mail ? { mail } : {}),
-  };
-}
-function guest(address: string): TenantIdentity {
-  const [alias, domain] = address.split("@");
-  return {
-    objectId: `o-${address}`,
-    userPrincipalName: `${alias}_${domain}#EXT#@fabrikam.onmicrosoft.com`,
-    mail: address,
-    kind: "guest",
-  };
-}
-
-function input(over: Partial<PlanInput> = {}): PlanInput {
-  const owner = user("owner@outlook.com");
-  return {
-    organization: { name: "fabrikam", url: "https://dev.azure.com/fabrikam" },
-    tenantId: TENANT,
-    phase: "prepare",
-    organizationTenantId: null,
-    ownerId: owner.id,
-    users: [owner],
-    projects: [],
-    tenant: {
-      users: [member("owner@outlook.com")],
-      verifiedDomains: ["fabrikam.com", "fabrikam.onmicrosoft.com"],
-    },
-    identityChanges: new Map(),
-    acceptHistoricUsers: new Set(),
-    excludeUsers: new Set(),
-    invitationUserType: "Guest",
-    previouslyInvited: new Set(),
-    previouslyMapped: new Map(),
-    ...over,
-  };
-}
+import type { BillingReading, Category, MigrationPlan, PlanInput, PlanUser } from "../plan/types";
+import {
+  OTHER_TENANT,
+  REFERENCE,
+  billingInOtherDirectory,
+  guest,
+  member,
+  orgUser as user,
+  planInput as input,
+  runFacts,
+} from "./support/planInput";
 
 function categoryOf(plan: MigrationPlan, principalName: string): Category {
   const found = plan.users.find((u) => u.principalName === principalName);
@@ -238,7 +193,7 @@ describe("migration plan", () => {
   it("blocks on users listed twice, naming each, and one invitation is declared for them", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
-      input({ ownerId: owner.id, users: [owner, user("x@partner.org"), user("X@Partner.org ")] }),
+      input({ users: [owner, user("x@partner.org"), user("X@Partner.org ")] }),
     );
     const dup = plan.blockers.find((b) => b.code === "DUPLICATE_ORGANIZATION_USERS");
     assert.deepEqual(dup?.users, ["x@partner.org", "X@Partner.org "]);
@@ -248,7 +203,7 @@ describe("migration plan", () => {
   it("blocks on a user with no principal name, by id", () => {
     const owner = user("owner@outlook.com");
     const nameless = user("");
-    const plan = planMigration(input({ ownerId: owner.id, users: [owner, nameless] }));
+    const plan = planMigration(input({ users: [owner, nameless] }));
     assert.deepEqual(plan.blockers.find((b) => b.code === "USERS_WITHOUT_PRINCIPAL_NAME")?.users, [
       nameless.id,
     ]);
@@ -258,7 +213,6 @@ describe("migration plan", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner, user("pat@fabrikam.com")],
         tenant: {
           users: [
@@ -285,13 +239,12 @@ describe("migration plan", () => {
     const many = Array.from({ length: 101 }, (_, i) => user(`user${i}@partner.org`));
     const plan = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner, ...many],
         projects: [
           { name: "web", versionControl: "git" },
           { name: "legacy", versionControl: "tfvc" },
         ],
-        organizationTenantId: "11111111-2222-3333-4444-555555555555",
+        organizationTenantId: OTHER_TENANT,
       }),
     );
     assert.deepEqual(codes(plan.blockers), ["CONNECTED_TO_OTHER_TENANT", "TFVC_IN_USE"]);
@@ -301,9 +254,7 @@ describe("migration plan", () => {
 
   it("warns, without blocking, when the organization is already on the target tenant", () => {
     const owner = user("owner@outlook.com", { origin: "aad" });
-    const plan = planMigration(
-      input({ organizationTenantId: TENANT, ownerId: owner.id, users: [owner] }),
-    );
+    const plan = planMigration(input({ organizationTenantId: REFERENCE.tenantId, users: [owner] }));
     assert.deepEqual(codes(plan.blockers), []);
     assert.deepEqual(codes(plan.warnings), ["ALREADY_CONNECTED_TO_TARGET"]);
     assert.equal(plan.users[0].category, "tenantMember");
@@ -313,8 +264,7 @@ describe("migration plan", () => {
     const connected = (users: PlanUser[], over: Partial<PlanInput> = {}): MigrationPlan =>
       planMigration(
         input({
-          organizationTenantId: TENANT,
-          ownerId: users[0].id,
+          organizationTenantId: REFERENCE.tenantId,
           users,
           tenant: {
             users: [
@@ -388,7 +338,6 @@ describe("migration plan", () => {
     const owner = user("owner@outlook.com");
     const asGuest = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner],
         tenant: { users: [guest("owner@outlook.com")], verifiedDomains: [] },
       }),
@@ -396,7 +345,7 @@ describe("migration plan", () => {
     assert.deepEqual(codes(asGuest.blockers), ["OWNER_NOT_TENANT_MEMBER"]);
     assert.match(asGuest.blockers[0].message, /only a guest/);
     const missing = planMigration(
-      input({ ownerId: owner.id, users: [owner], tenant: { users: [], verifiedDomains: [] } }),
+      input({ users: [owner], tenant: { users: [], verifiedDomains: [] } }),
     );
     assert.deepEqual(codes(missing.blockers), ["OWNER_NOT_TENANT_MEMBER"]);
     assert.match(missing.blockers[0].message, /not in the tenant/);
@@ -406,7 +355,6 @@ describe("migration plan", () => {
     const owner = user("jamalhartnett@fabrikam.com", { origin: "aad" });
     const plan = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner],
         tenant: { users: [member("jamalhartnett@fabrikam.com")], verifiedDomains: [] },
       }),
@@ -418,7 +366,6 @@ describe("migration plan", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner, user("moving@outlook.com")],
         excludeUsers: new Set(["typo@partner.org"]),
         acceptHistoricUsers: new Set(["owner@outlook.com"]),
@@ -453,7 +400,6 @@ describe("migration plan", () => {
     const owner = user("owner@outlook.com");
     const plan = planMigration(
       input({
-        ownerId: owner.id,
         users: [owner, user("slow@partner.org")],
         previouslyInvited: new Set(["slow@partner.org", "left@partner.org"]),
         invitationUserType: "Member",
@@ -470,22 +416,11 @@ describe("migration plan", () => {
   });
 
   describe("billing in the plan, the report and the manual steps", () => {
-    const inOther: BillingReading = {
-      kind: "setUp",
-      subscriptionId: "2b53247c-fb65-469e-a711-46e0c29d15a1",
-      subscriptionTenantId: "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b",
-    };
+    const inOther = billingInOtherDirectory();
     const planInput = (billing?: BillingReading, phase: Phase = "prepare"): PlanInput =>
       input({ phase, ...(billing ? { billing } : {}) });
     const steps = (plan: MigrationPlan, phase: "prepare" | "connect", connected = false): string =>
-      manualSteps({
-        phase,
-        organization: "fabrikam",
-        tenantId: TENANT,
-        date: "2026-11-26",
-        plan,
-        connected,
-      });
+      manualSteps(runFacts(plan, { phase, connected }));
 
     it("adds the billing warning to the plan's warnings, never to its blockers", () => {
       const plan = planMigration(planInput(inOther));
@@ -559,7 +494,6 @@ describe("migration plan", () => {
       const owner = user("jamalhartnett@fabrikam.com");
       const plan = planMigration(
         input({
-          ownerId: owner.id,
           users: [owner, user("a|b@partner.org"), user("olduser@fabrikam.com")],
           tenant: {
             users: [member("jamalhartnett@fabrikam.com")],
@@ -585,7 +519,7 @@ describe("migration plan", () => {
       const many = Array.from({ length: REPORT_ROWS_PER_CATEGORY + 5 }, (_, i) =>
         user(`u${i}@partner.org`),
       );
-      const md = renderReport(planMigration(input({ ownerId: owner.id, users: [owner, ...many] })));
+      const md = renderReport(planMigration(input({ users: [owner, ...many] })));
       assert.match(md, /… and 5 more: `pulumi stack output migrationPlan --json`/);
       assert.ok(md.length < 65_536);
     });
@@ -595,7 +529,7 @@ describe("migration plan", () => {
 describe("migration plan: every user ends up as someone, and no one as someone else", () => {
   const owner = user("owner@outlook.com");
   const base = (over: Partial<PlanInput>): MigrationPlan =>
-    planMigration(input({ ownerId: owner.id, ...over, users: [owner, ...(over.users ?? [])] }));
+    planMigration(input({ ...over, users: [owner, ...(over.users ?? [])] }));
 
   it("a match to a disabled account is no identity: the user would become historic", () => {
     const plan = base({
@@ -668,7 +602,7 @@ describe("migration plan: every user ends up as someone, and no one as someone e
   it("after the connection, a mapping onto an identity another user holds is refused: Azure DevOps would take it from them", () => {
     const holder = user("jamal@fabrikam.com", { origin: "aad", originId: "o-jamal@fabrikam.com" });
     const plan = base({
-      organizationTenantId: TENANT,
+      organizationTenantId: REFERENCE.tenantId,
       users: [holder, user("jamal@outlook.com")],
       tenant: {
         users: [member("owner@outlook.com"), member("jamal@fabrikam.com")],

@@ -1,22 +1,18 @@
 import { strict as assert } from "node:assert";
 import { BILLING_LINKS, BillingContext, billingFindings } from "../plan/billing";
 import type { BillingReading } from "../plan/types";
+import {
+  BILLING_DIRECTORY,
+  REFERENCE,
+  SUBSCRIPTION,
+  billingContext,
+  billingInOtherDirectory,
+} from "./support/planInput";
 
-const TARGET = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
-const OTHER = "0e3b7c2a-9d41-4f8e-b6a5-1c2d3e4f5a6b";
-const SUBSCRIPTION = "2b53247c-fb65-469e-a711-46e0c29d15a1";
-const BEFORE: BillingContext = {
-  organization: "fabrikam",
-  targetTenantId: TARGET,
-  connected: false,
-};
-
-const inOther: BillingReading = {
-  kind: "setUp",
-  subscriptionId: SUBSCRIPTION,
-  subscriptionTenantId: OTHER,
-  status: "active",
-};
+const TARGET = REFERENCE.tenantId;
+const OTHER = BILLING_DIRECTORY;
+const BEFORE = billingContext();
+const inOther = billingInOtherDirectory({ status: "active" });
 
 describe("billing findings", () => {
   describe("billingFindings: reading → warnings and notices", () => {
@@ -94,7 +90,7 @@ describe("billing findings", () => {
     ];
     for (const row of table) {
       it(row.name, () => {
-        const found = billingFindings(row.billing, { ...BEFORE, ...row.context });
+        const found = billingFindings(row.billing, billingContext(row.context));
         assert.deepEqual(
           found.warnings.map((f) => f.code),
           row.warnings,

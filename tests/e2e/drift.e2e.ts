@@ -59,9 +59,10 @@ describe("invitation-side drift under the real engine", function () {
     );
   });
 
-  it("the next up keeps every guest, and invites nobody twice", async () => {
+  it("the next up keeps every guest, invites nobody twice, and still lists the addresses it invited", async () => {
     const up = await scenario.up();
     assert.equal(up.steps.filter((s) => s.type === INVITATION && s.op === "create").length, 0);
+    assert.deepEqual(up.outputs.invitedGuests?.value, ["dev.someone@gmail.com", PARTNER]);
     for (const mail of [TEMPORARY, PARTNER]) {
       assert.equal(
         world().tenant.users.filter((u) => u.mail?.toLowerCase() === mail).length,

@@ -1,6 +1,4 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../../config/load";
 import { DevOpsClient } from "../../devops/client";
@@ -11,9 +9,7 @@ import type { World } from "../emulator/world";
 import type { StackResources } from "../../inventory/stack";
 import { WorldMocks, unwrap } from "./worldMocks";
 
-export const FIXTURE = path.join(__dirname, "..", "fixtures", "world.json");
-/** A fresh copy of the reference world. */
-export const fixture = (): World => JSON.parse(readFileSync(FIXTURE, "utf8")) as World;
+export { FIXTURE, fixture } from "./fixture";
 
 /** Token values the tests configure; the emulator maps them to identities when `world.tokens` is set. */
 export const OWNER_TOKEN = "devops-pat-value-0123456789";
@@ -52,14 +48,6 @@ export interface Run {
   readonly state: StackResources;
 }
 
-/** The mock monitor's view of what a run registered: URN (parents included) → id and state. */
-function registeredResources(): Map<string, { urn: string; state: Record<string, unknown> }> {
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    getRegisteredResources(): Map<string, { urn: string; state: Record<string, unknown> }>;
-  };
-  return monitor.getRegisteredResources();
-}
-
 /**
  * One evaluation of the program under `mocks`, with Azure DevOps served by `emulator`. The keys
  * holding tokens are passed as secrets, as the engine does.
@@ -71,8 +59,7 @@ export async function runProgram(
   preview = false,
   options: Pick<ProgramOptions, "entraCredential"> = {},
 ): Promise<Run> {
-  await pulumi.runtime.setMocks(mocks, "devops-entra-connect", "dev", preview, "organization");
-  mocks.observe();
+  await mocks.install(preview);
   pulumi.runtime.setAllConfig(config, [
     "devops-entra-connect:devopsToken",
     "devops-entra-connect:temporaryOwner",
@@ -96,19 +83,6 @@ export async function runProgram(
     "the program made only the expected invokes and registrations",
   );
   assert.ok(client);
-  const state: Record<string, { type: string; outputs: Record<string, unknown> }> = {};
-  for (const [urn, r] of registeredResources()) {
-    const type = urn.split("::")[2].split("$").pop() as string;
-    // A component's registered outputs are kept as the protobuf Struct the SDK sent.
-    const raw = r.state as { toJavaScript?: () => Record<string, unknown> };
-    const recorded = typeof raw.toJavaScript === "function" ? raw.toJavaScript() : r.state;
-    state[urn] = { type, outputs: recorded };
-    const name = urn.slice(urn.lastIndexOf("::") + 2);
-    for (const reg of mocks.registrations) {
-      if (reg.name !== name || reg.type !== type) continue;
-      reg.urn = urn;
-      reg.state = recorded;
-    }
-  }
+  const state = mocks.recordState();
   return { mocks, outputs, invitedGuests, client, state };
 }

@@ -6,7 +6,8 @@
 import { RESOURCE_TYPES as T } from "../../components/types";
 import type { StackResources } from "../../inventory/stack";
 
-const urn = (qualifiedType: string, name: string): string =>
+/** The URN a resource of `qualifiedType` (its parents' types first, `$`-joined) has in stack dev. */
+export const urn = (qualifiedType: string, name: string): string =>
   `urn:pulumi:dev::devops-entra-connect::${qualifiedType}::${name}`;
 
 export interface StatePieces {

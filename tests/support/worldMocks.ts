@@ -33,6 +33,14 @@ export interface RegisteredOptions {
   readonly ignoreChanges: readonly string[];
   readonly deleteBeforeReplace: boolean;
   readonly protect?: boolean;
+  /** The parent's URN; empty for a resource registered at the top. */
+  readonly parent: string;
+  /**
+   * The URNs it waits for (`dependsOn` and the resources its inputs come from); a component in
+   * `dependsOn` stands for its children, which the SDK lists instead.
+   */
+  readonly dependsOn: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
 }
 
 /** One resource the program registered under mocks. */
@@ -73,6 +81,9 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   hasProtect(): boolean;
   getProtect(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
 }
 type RegisterResource = (req: RegisterRequest, callback: unknown) => unknown;
 
@@ -82,6 +93,9 @@ function optionsOf(req: RegisterRequest): RegisteredOptions {
     ignoreChanges: req.getIgnorechangesList(),
     deleteBeforeReplace: req.getDeletebeforereplace(),
     ...(req.hasProtect() ? { protect: req.getProtect() } : {}),
+    parent: req.getParent(),
+    dependsOn: req.getDependenciesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
   };
 }
 
@@ -189,6 +203,15 @@ export class WorldMocks implements pulumi.runtime.Mocks {
   }
 
   /**
+   * Makes these the runtime's mocks for one evaluation of stack `dev` of this project (a
+   * `preview` when asked), recording every registration's options.
+   */
+  async install(preview = false): Promise<void> {
+    await pulumi.runtime.setMocks(this, "devops-entra-connect", "dev", preview, "organization");
+    this.observe();
+  }
+
+  /**
    * Records the options of every registration as the SDK sends them to the engine: the mocks API
    * hands `newResource` only type, name and inputs, so this reads the RegisterResourceRequest on
    * its way to the mock monitor. Call right after `setMocks`. The mini engine honours
@@ -203,6 +226,33 @@ export class WorldMocks implements pulumi.runtime.Mocks {
       this.options.set(`${req.getType()}::${req.getName()}`, optionsOf(req));
       return register(req, callback);
     };
+  }
+
+  /**
+   * The stack's state once the run finished, as a successful `pulumi up` would leave it under
+   * mocks: every registered resource with the state the mock monitor holds for it (a component's,
+   * its registered outputs). Fills in each registration's URN and state. Call after
+   * `pulumi.runtime.disconnect()`, which lets every outstanding registration finish.
+   */
+  recordState(): StackResources {
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      getRegisteredResources(): Map<string, { urn: string; state: Record<string, unknown> }>;
+    };
+    const state: Record<string, { type: string; outputs: Record<string, unknown> }> = {};
+    for (const [urn, r] of monitor.getRegisteredResources()) {
+      const type = urn.split("::")[2].split("$").pop() as string;
+      // A component's registered outputs are kept as the protobuf Struct the SDK sent.
+      const raw = r.state as { toJavaScript?: () => Record<string, unknown> };
+      const recorded = typeof raw.toJavaScript === "function" ? raw.toJavaScript() : r.state;
+      state[urn] = { type, outputs: recorded };
+      const name = urn.slice(urn.lastIndexOf("::") + 2);
+      for (const reg of this.registrations) {
+        if (reg.name !== name || reg.type !== type) continue;
+        reg.urn = urn;
+        reg.state = recorded;
+      }
+    }
+    return state;
   }
 
   registered(type: string): Registration[] {
