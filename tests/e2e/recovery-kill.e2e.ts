@@ -55,6 +55,8 @@ function processTree(root: number): number[] {
 }
 
 describe("recovery under the real engine: the CLI killed right after the owner change", function () {
+  // Several engine operations per test, some waiting out a verification, on a shared machine.
+  this.timeout(10 * 60 * 1000);
   let scenario: Scenario;
   let tenantBefore: string[];
   /** The stack name is unique to this process: `pgrep -f` finds this run's CLI, no other. */

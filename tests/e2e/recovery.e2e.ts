@@ -40,6 +40,8 @@ import {
 const LONG_MS = 10 * 60 * 1000;
 
 describe("recovery under the real engine: a first up failing at each point, then the migration to its end", function () {
+  // Several engine operations per test, some waiting out a verification, on a shared machine.
+  this.timeout(10 * 60 * 1000);
   let scenario: Scenario;
   let tenantBefore: string[];
   const ownerMutations = (): string[] => mutations(scenario).filter((m) => m.startsWith("owner "));
@@ -211,6 +213,8 @@ describe("recovery under the real engine: a first up failing at each point, then
 });
 
 describe("recovery under the real engine: Azure DevOps slower than the program waits", function () {
+  // Several engine operations per test, some waiting out a verification, on a shared machine.
+  this.timeout(10 * 60 * 1000);
   let scenario: Scenario;
   let tenantBefore: string[];
 
