@@ -109,15 +109,26 @@ export const temporaryOwnerKept: Guard = (f) => {
 };
 
 /**
- * Ownership with a temporary account this stack holds no record of (an interrupted run changed
- * the owner but its state never recorded it): no phase may act, since none would hand it back.
+ * Ownership with a temporary account this stack holds no record of: an interrupted run changed
+ * the owner but its state never recorded it, or Azure DevOps applied an owner change after the run
+ * that asked for it gave up waiting. The connect and resolve phases take it over: their ownership
+ * resource adopts an owner change that is already made and records who gets ownership back
+ * (providers/organizationOwner.ts), provided the stack recorded that owner. No other phase would
+ * hand it back, so they refuse.
  */
 export const ownershipRecorded: Guard = (f) => {
   const temporary = f.ledger.temporaryOwner;
   if (temporary?.userId !== f.ownerId || f.ledger.ownership?.ownerId === f.ownerId)
     return undefined;
-  const original = f.users.find((u) => u.id === temporary.ownerBefore)?.principalName;
-  return `The organization is owned by the temporary account ${temporary.msaEmail}, but this stack holds no record of that change (an interrupted run?), so no phase would hand it back. Hand ownership back in the portal (Organization settings → Overview → Owner) to ${original ?? "the original owner"}, then run again.`;
+  const original = f.users.find(
+    (u) => u.id === temporary.ownerBefore && u.id !== f.ownerId,
+  )?.principalName;
+  if (original !== undefined && (f.phase === "connect" || f.phase === "resolve")) return undefined;
+  const takeOver =
+    original === undefined
+      ? ""
+      : `; or set ${key("phase")} back to ${f.organizationTenantId === f.tenantId ? "resolve" : "connect"} and run again, which takes the change over so that cleanup hands it back`;
+  return `The organization is owned by the temporary account ${temporary.msaEmail}, but this stack holds no record of that change (an interrupted run, or an owner change Azure DevOps applied late), so the ${f.phase} phase would not hand it back. Hand ownership back in the portal (Organization settings → Overview → Owner) to ${original ?? "the original owner"}, then run again${takeOver}.`;
 };
 
 /** Every guard, in the order their messages are listed. */

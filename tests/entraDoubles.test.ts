@@ -18,6 +18,7 @@ import { TENANT_URL_ENV } from "./e2e/standins/common";
 import { PET_REPRODUCE_ENV, randomProvider } from "./e2e/standins/randomProvider";
 import { providerConfig } from "./support/engineLike";
 import {
+  INVITATION_ATTEMPTS,
   REALISTIC_GRAPH,
   REPLICATION_RETRY_BUDGET,
   type StoredUser,
@@ -203,6 +204,46 @@ describe("the azuread stand-in, called without the engine", () => {
       );
       assert.match(String(err.id), GUID);
       assert.ok(userWithMail("late@example.org"), "the guest exists, only not yet readable");
+    });
+
+    it("rides out Graph's throttling of one address within the provider's attempts, and fails beyond them with nothing sent", async () => {
+      const fault = (status: number, times?: number): void =>
+        env.set(
+          GRAPH_SWITCH_ENV.faults,
+          JSON.stringify([
+            { address: "New.Person@example.org", status, ...(times ? { times } : {}) },
+          ]),
+        );
+      fault(429, INVITATION_ATTEMPTS - 1);
+      assert.ok((await create()).id, "the last attempt goes through");
+      fault(429, INVITATION_ATTEMPTS);
+      const throttled = await failure(
+        create({ ...INVITE, userEmailAddress: "new.person@example.org" }),
+      );
+      assert.equal(
+        throttled.message,
+        "Creating invitation: unexpected status 429 (429 Too Many Requests) with error: TooManyRequests: Injected fault: Graph answers 429 to the invitation of new.person@example.org.",
+      );
+      assert.equal(throttled.id, undefined, "no invitation id: the engine keeps nothing");
+      fault(503);
+      assert.match(
+        (await failure(create())).message,
+        /unexpected status 503 \(503 Service Unavailable\) with error: ServiceUnavailable:/,
+      );
+      fault(403, 1);
+      assert.match((await failure(create())).message, /status 403/, "a 403 is not retried");
+      const other = await create({ ...INVITE, userEmailAddress: "someone.else@example.org" });
+      assert.ok(other.id, "other addresses are not affected");
+      assert.equal(
+        tenant().filter((u) => u.mail === INVITE.userEmailAddress).length,
+        1,
+        "one guest, from the create that went through",
+      );
+      env.set(GRAPH_SWITCH_ENV.faults, '[{"address": "x@y.z"}]');
+      assert.match(
+        (await failure(create())).message,
+        /E2E_AZUREAD_GRAPH_FAULTS must be a JSON list/,
+      );
     });
 
     it("records Graph's mail when it differs from the invited address, so the next diff replaces", async () => {

@@ -108,7 +108,57 @@ const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
         },
       },
     },
-    /owned by the temporary account fabrikam-migration@outlook\.com, but this stack holds no record of that change.*Hand ownership back in the portal.*to jamalhartnett@fabrikam\.com/,
+    /owned by the temporary account fabrikam-migration@outlook\.com, but this stack holds no record of that change.*the prepare phase would not hand it back\. Hand ownership back in the portal.*to jamalhartnett@fabrikam\.com, then run again; or set devops-entra-connect:phase back to connect and run again/,
+  ],
+  ...(["connect", "resolve"] as const).map(
+    (phase): [string, GuardFactsOverrides, RegExp | undefined] => [
+      `ownership with the temporary account and no record of the change, in ${phase}: its ownership resource takes it over`,
+      {
+        phase,
+        ...(phase === "resolve" ? { organizationTenantId: REFERENCE.tenantId } : {}),
+        temporaryOwner: "fabrikam-migration@outlook.com",
+        ownerId: temporary.id,
+        users: [owner, temporary],
+        ledger: {
+          temporaryOwner: {
+            msaEmail: "fabrikam-migration@outlook.com",
+            userId: temporary.id,
+            ownerBefore: owner.id,
+          },
+        },
+      },
+      undefined,
+    ],
+  ),
+  [
+    "ownership with the temporary account and no record of the change, in cleanup once connected",
+    {
+      phase: "cleanup",
+      organizationTenantId: REFERENCE.tenantId,
+      ownerId: temporary.id,
+      users: [owner, temporary],
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          userId: temporary.id,
+          ownerBefore: owner.id,
+        },
+      },
+    },
+    /the cleanup phase would not hand it back\. Hand ownership back in the portal.*to jamalhartnett@fabrikam\.com, then run again; or set devops-entra-connect:phase back to resolve/,
+  ],
+  [
+    "ownership with the temporary account and no record of who owned the organization before, in connect",
+    {
+      phase: "connect",
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      ownerId: temporary.id,
+      users: [owner, temporary],
+      ledger: {
+        temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com", userId: temporary.id },
+      },
+    },
+    /the connect phase would not hand it back\. Hand ownership back in the portal.*to the original owner, then run again\.$/,
   ],
   [
     "ownership with the temporary account, recorded",

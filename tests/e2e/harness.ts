@@ -43,7 +43,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE } from "../../config/schema";
 import { BASE_URL_ENV } from "../../devops/hosts";
-import { type Emulator, startEmulator } from "../emulator/server";
+import { type Emulator, type RecordedRequest, startEmulator } from "../emulator/server";
 import type { World } from "../emulator/world";
 import { TENANT_URL_ENV } from "./standins/common";
 
@@ -215,6 +215,11 @@ export interface ScenarioOptions {
   readonly root?: string;
   /** The stack's name; default `dec-e2e-<name>`. */
   readonly stackName?: string;
+  /**
+   * Hears each request the emulator answered, after the service acted and before the answer is
+   * sent: a test can act at an exact point of an operation (inject the next fault, kill the CLI).
+   */
+  readonly onRequest?: (request: RecordedRequest) => void;
 }
 
 export interface Scenario {
@@ -434,7 +439,10 @@ export async function newScenario(
   projectFolder(options.project ?? REPO, dirs.work);
   const kit = await cliKitDir();
 
-  const emulator = await startEmulator({ world: structuredClone(world) });
+  const emulator = await startEmulator({
+    world: structuredClone(world),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   let log = "";
   const timings: { operation: string; ms: number }[] = [];
   const stackName = options.stackName ?? `dec-e2e-${name}`;

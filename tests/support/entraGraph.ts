@@ -8,6 +8,7 @@
  * with their evidence.
  */
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import {
   type ExternalUserState,
   type TenantUser,
@@ -81,12 +82,28 @@ export interface GraphSwitches {
   readonly replicationLag: number;
   /** Invited address (lower case) → the mail Graph stores for the new guest, or null for none. */
   readonly guestMail: Readonly<Record<string, string | null>>;
+  /** Graph's failing answers to the invitation of an address ({@link GraphFault}). Default none. */
+  readonly faults: readonly GraphFault[];
+}
+
+/**
+ * Graph answers the invitation of one address with an error status (throttling: 429; an outage:
+ * 503) before it acts, for `times` of the provider's attempts in each create (default: all).
+ */
+export interface GraphFault {
+  /** The invited address (any case). */
+  readonly address: string;
+  /** The HTTP status Graph answers, 400-599. */
+  readonly status: number;
+  /** How many attempts of each create it answers; default every attempt. */
+  readonly times?: number;
 }
 
 export const REALISTIC_GRAPH: GraphSwitches = {
   inviterCanWriteUsers: true,
   replicationLag: 0,
   guestMail: {},
+  faults: [],
 };
 
 /** Env vars with which a scenario sets {@link GraphSwitches} for the e2e stand-in. */
@@ -97,6 +114,8 @@ export const GRAPH_SWITCH_ENV = {
   replicationLag: "E2E_AZUREAD_REPLICATION_LAG",
   /** JSON `{ "<invited address>": "<mail Graph stores>" | null }`. */
   guestMail: "E2E_AZUREAD_GUEST_MAIL",
+  /** JSON `[{ "address": "<invited address>", "status": 429, "times": <attempts> }]` ({@link GraphFault}). */
+  faults: "E2E_AZUREAD_GRAPH_FAULTS",
 } as const;
 
 // rule Z28 [guess] hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Create: the first PATCH's RetryFunc retries 404/500/503 until the 5-minute create timeout; how many attempts fit is not public, 30 stands for it
@@ -116,7 +135,56 @@ export function graphSwitchesFromEnv(env: NodeJS.ProcessEnv = process.env): Grap
     inviterCanWriteUsers: canWrite ? canWrite !== "false" : REALISTIC_GRAPH.inviterCanWriteUsers,
     replicationLag,
     guestMail: Object.fromEntries(Object.entries(guestMail).map(([k, v]) => [k.toLowerCase(), v])),
+    faults: graphFaultsOf(env[GRAPH_SWITCH_ENV.faults]),
   };
+}
+
+/** The faults an env var lists, checked: a malformed list fails the create that reads it. */
+function graphFaultsOf(raw: string | undefined): GraphFault[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  const what = `${GRAPH_SWITCH_ENV.faults} must be a JSON list of {"address", "status", "times"?}`;
+  const list = JSON.parse(raw) as unknown;
+  if (!Array.isArray(list)) throw new Error(`${what} (got ${raw})`);
+  return list.map((entry: unknown) => {
+    const f = (entry ?? {}) as Record<string, unknown>;
+    const valid =
+      typeof f.address === "string" &&
+      Number.isInteger(f.status) &&
+      (f.status as number) >= 400 &&
+      (f.status as number) <= 599 &&
+      (f.times === undefined || (Number.isInteger(f.times) && (f.times as number) >= 1));
+    if (!valid) throw new Error(`${what} (got ${JSON.stringify(entry)})`);
+    return {
+      address: (f.address as string).trim().toLowerCase(),
+      status: f.status as number,
+      ...(f.times !== undefined ? { times: f.times as number } : {}),
+    };
+  });
+}
+
+// rule F9 [obs] the provider's client retries 429 and 5xx but 501, honouring Retry-After (else a backoff of 2^n s up to 61 s), 9 times within the invitation's 5-minute create timeout: 10 attempts, then the last answer is the error; any other status fails the first attempt; the doubles count the attempts and do not wait (hashicorp/go-azure-sdk sdk/client/client.go retryableClient and Execute, retryablehttp.DefaultRetryPolicy; hashicorp/terraform-provider-azuread internal/services/invitations/invitation_resource.go Timeouts)
+export const INVITATION_ATTEMPTS = 10;
+
+/** Whether the provider's client retries this status (retryablehttp.DefaultRetryPolicy). */
+function retried(status: number): boolean {
+  return status === 429 || (status >= 500 && status !== 501);
+}
+
+/**
+ * The error `POST /invitations` ends with when a scenario's fault outlasts the provider's
+ * attempts, else undefined (the create goes through on a later attempt).
+ */
+export function invitationFault(address: string, switches: GraphSwitches): Error | undefined {
+  // rule F8 [guess] a Graph fault (switch E2E_AZUREAD_GRAPH_FAULTS) answers before Graph acts: the failed invitation creates no user and sends nothing (none: whether a 5xx can come after Graph made the invitation is not known)
+  const fault = switches.faults.find((f) => f.address === address.trim().toLowerCase());
+  if (fault === undefined) return undefined;
+  const attempts = retried(fault.status) ? INVITATION_ATTEMPTS : 1;
+  if ((fault.times ?? Infinity) < attempts) return undefined;
+  const reason = STATUS_CODES[fault.status] ?? "Error";
+  const code = fault.status === 429 ? "TooManyRequests" : reason.replace(/\W+/g, "");
+  return new Error(
+    `Creating invitation: unexpected status ${fault.status} (${fault.status} ${reason}) with error: ${code}: Injected fault: Graph answers ${fault.status} to the invitation of ${address.trim()}.`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +366,8 @@ export async function createInvitation(
   inputs: InvitationInputs,
   switches: GraphSwitches,
 ): Promise<{ id: string; state: InvitationState }> {
+  const fault = invitationFault(inputs.userEmailAddress, switches);
+  if (fault !== undefined) throw fault;
   const tenant = await store.tenant();
   const invitee = classifyInvitee(await store.invitees(inputs.userEmailAddress));
   if (invitee.kind === "internal") throw alreadyInDirectoryError(invitee.user.objectId);
