@@ -17,7 +17,12 @@ import * as decide from "./plan/decisions";
 import { GuardFacts, refusals } from "./plan/guards";
 import { planMigration } from "./plan/plan";
 import { planInputOf } from "./plan/input";
-import { blockersRefuse, connectionBlockers, standingBlockers } from "./plan/readiness";
+import {
+  blockersRefuse,
+  connectionBlockers,
+  refusingBlockers,
+  standingBlockers,
+} from "./plan/readiness";
 import { renderReport } from "./plan/report";
 import type { MigrationPlan } from "./plan/types";
 import { UserMapping } from "./providers/userMapping";
@@ -209,12 +214,13 @@ function readyPlan(loaded: LoadedConfig, inventory: Inventory): MigrationPlan {
     },
   });
   const plan: MigrationPlan = { ...base, blockers: standingBlockers(connected, blockers) };
-  if (blockersRefuse(config.phase, connected) && plan.blockers.length > 0) {
+  const refusing = refusingBlockers(config.phase, connected, plan.blockers);
+  if (refusing.length > 0) {
     // Warnings first: the operator reads everything the preview found, not only the refusal.
     for (const f of plan.warnings) pulumi.log.warn(`${f.code}: ${f.message}`);
     throw new pulumi.RunError(
-      `The ${config.phase} phase is refused: ${plan.blockers.length} blocker(s) stand, and nothing was changed.\n` +
-        plan.blockers.map((b) => `  - ${b.code}: ${b.message}`).join("\n"),
+      `The ${config.phase} phase is refused: ${refusing.length} blocker(s) stand, and nothing was changed.\n` +
+        refusing.map((b) => `  - ${b.code}: ${b.message}`).join("\n"),
     );
   }
   return plan;

@@ -250,3 +250,25 @@ export function standingBlockers(connected: boolean, blockers: readonly Finding[
 export function blockersRefuse(phase: string, connected: boolean): boolean {
   return phase === "connect" ? !connected : phase === "resolve" || phase === "cleanup";
 }
+
+/**
+ * Blockers that say the user listing itself cannot be trusted (empty, or incomplete by its own
+ * account). A run that acted on it would take the users it left out for gone: their invitations
+ * would leave the stack, and the check that the temporary owner is nobody's account yet would not
+ * see them. They refuse every phase, `prepare` included.
+ */
+export const INVENTORY_BLOCKERS: readonly FindingCode[] = [
+  "EMPTY_ORGANIZATION",
+  "INVENTORY_INCOMPLETE",
+];
+
+/** The standing blockers that refuse this phase: all of them, or those about the listing. */
+export function refusingBlockers(
+  phase: string,
+  connected: boolean,
+  blockers: readonly Finding[],
+): Finding[] {
+  return blockersRefuse(phase, connected)
+    ? [...blockers]
+    : blockers.filter((b) => INVENTORY_BLOCKERS.includes(b.code));
+}

@@ -133,6 +133,31 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.equal(emulator.mutations.length, 0, "evaluation changes nothing");
   });
 
+  it("prepare is refused on a user listing that is incomplete: the invitations of the users it left out stay", async () => {
+    const w = world();
+    await start(w);
+    const invitees = ["dev.someone@gmail.com", "partner@othercompany.com"];
+    const page = (await (
+      await fetch(`${emulator.url}/fabrikam/_apis/userentitlements?api-version=7.1`, {
+        headers: { Authorization: `Basic ${Buffer.from(`:${OWNER_TOKEN}`).toString("base64")}` },
+      })
+    ).json()) as { items: { user: { principalName: string } }[]; totalCount: number };
+    const truncated = page.items.filter((i) => !invitees.includes(i.user.principalName));
+    for (const body of [
+      { ...page, items: truncated },
+      { items: [], totalCount: 0 },
+    ]) {
+      emulator.injectFault({ method: "GET", path: /\/_apis\/userentitlements$/, body });
+      const mocks = new WorldMocks(w, stackState({ invited: invitees }));
+      await assert.rejects(
+        runProgram(emulator, mocks, stackConfig(w, { temporaryOwner: { msaEmail: TEMPORARY } })),
+        /The prepare phase is refused: 1 blocker\(s\) stand, and nothing was changed\.\n {2}- (INVENTORY_INCOMPLETE: The organization's user listing is not complete, so users could be missed: the service announced 9 users but listed 7|EMPTY_ORGANIZATION: The organization lists no users)/,
+      );
+      assert.equal(mocks.registrations.length, 0, "nothing declared, so nothing leaves the stack");
+    }
+    assert.equal(emulator.mutations.length, 0);
+  });
+
   it("refuses a temporary owner that is a pre-existing identity (cleanup would remove it)", async () => {
     const w = readyWorld(); // the account is a user and an accepted member the stack did not create
     await start(w);

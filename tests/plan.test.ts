@@ -3,6 +3,7 @@ import type { Phase } from "../config/schema";
 import { BILLING_LINKS } from "../plan/billing";
 import { manualSteps } from "../plan/communication";
 import { planMigration } from "../plan/plan";
+import { refusingBlockers } from "../plan/readiness";
 import { renderReport, REPORT_ROWS_PER_CATEGORY } from "../plan/report";
 import type { BillingReading, Category, MigrationPlan, PlanInput, PlanUser } from "../plan/types";
 import {
@@ -188,6 +189,26 @@ describe("migration plan", () => {
     );
     const incomplete = plan.blockers.find((b) => b.code === "INVENTORY_INCOMPLETE");
     assert.match(incomplete?.message ?? "", /announced 12 users but listed 1/);
+  });
+
+  it("blockers about the listing refuse every phase; the others only where the phase acts on them", () => {
+    const blockers = [
+      { code: "INVENTORY_INCOMPLETE" as const, message: "announced 12 users but listed 1" },
+      { code: "TFVC_IN_USE" as const, message: "legacy" },
+    ];
+    assert.deepEqual(
+      refusingBlockers("prepare", false, blockers).map((b) => b.code),
+      ["INVENTORY_INCOMPLETE"],
+    );
+    assert.deepEqual(
+      refusingBlockers("connect", true, blockers).map((b) => b.code),
+      ["INVENTORY_INCOMPLETE"],
+    );
+    assert.deepEqual(
+      refusingBlockers("connect", false, blockers).map((b) => b.code),
+      ["INVENTORY_INCOMPLETE", "TFVC_IN_USE"],
+    );
+    assert.deepEqual(refusingBlockers("prepare", false, blockers.slice(1)), []);
   });
 
   it("blocks on users listed twice, naming each, and one invitation is declared for them", () => {

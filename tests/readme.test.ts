@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { billingFindings } from "../plan/billing";
 import { connectionBlockers } from "../plan/readiness";
+import { INVENTORY_BLOCKERS } from "../plan/readiness";
 import { WARNING_CODES } from "../plan/rules";
 import {
   CATEGORIES,
@@ -46,13 +47,19 @@ function tableRows(text: string): string[][] {
 
 const unquote = (cell: string): string => cell.replace(/`/g, "").trim();
 
-type Kind = "blocker" | "mapping blocker" | "warning" | "notice";
+type Kind = "blocker" | "mapping blocker" | "listing blocker" | "warning" | "notice";
 
 /**
  * Each code's kind as `FINDING_CODES` in plan/types.ts groups them (its `// blockers`,
- * `// warnings` and `// notices` sections), a blocker being a mapping blocker when
- * `MAPPING_BLOCKERS` lists it.
+ * `// warnings` and `// notices` sections), a blocker being a listing blocker when
+ * `INVENTORY_BLOCKERS` lists it (it refuses every phase), else a mapping blocker when
+ * `MAPPING_BLOCKERS` does.
  */
+function blockerKind(code: FindingCode): Kind {
+  if (INVENTORY_BLOCKERS.includes(code)) return "listing blocker";
+  return MAPPING_BLOCKERS.includes(code) ? "mapping blocker" : "blocker";
+}
+
 function kindsInCode(): Map<FindingCode, Kind> {
   const source = readFileSync(join(ROOT, "plan", "types.ts"), "utf8");
   const start = source.indexOf("export const FINDING_CODES = [");
@@ -66,10 +73,7 @@ function kindsInCode(): Map<FindingCode, Kind> {
     const code = /^\s*"([A-Z0-9_]+)",/.exec(line)?.[1] as FindingCode | undefined;
     if (code === undefined) continue;
     assert.ok(group !== undefined, `${code} sits under a blockers/warnings/notices comment`);
-    kinds.set(
-      code,
-      group === "blocker" && MAPPING_BLOCKERS.includes(code) ? "mapping blocker" : group,
-    );
+    kinds.set(code, group === "blocker" ? blockerKind(code) : group);
   }
   return kinds;
 }
@@ -90,7 +94,10 @@ describe("README.md and the code", () => {
     it("groups the codes as the plan reports them", () => {
       // Codes a blocker rule raises but the plan reports as warnings.
       for (const code of WARNING_CODES) assert.equal(kinds.get(code), "warning", code);
-      for (const code of MAPPING_BLOCKERS) assert.equal(kinds.get(code), "mapping blocker", code);
+      for (const code of MAPPING_BLOCKERS) {
+        assert.match(kinds.get(code) ?? "", /^(mapping|listing) blocker$/, code);
+      }
+      for (const code of INVENTORY_BLOCKERS) assert.equal(kinds.get(code), "listing blocker", code);
       // The billing findings land where their kind says.
       const context = { organization: "fabrikam", targetTenantId: "t", connected: false };
       const readings = [

@@ -192,6 +192,29 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * Engine flags for one `preview` or `up`, passed to the CLI as the Automation API passes them:
+ * `--parallel`, `--verbose`, `--logtostderr`, `--logflow`, `--debug`. Everything else about the
+ * run (env, backend) is the scenario's.
+ */
+export interface EngineFlags {
+  /** `--parallel <n>`: how many resource operations the engine runs at once (1: none at once). */
+  readonly parallel?: number;
+  /** `--verbose <n>`: the engine's log level (11 is the most verbose). */
+  readonly logVerbosity?: number;
+  /** `--logtostderr`: the engine's log goes to its stderr (hence the outcome's) instead of files. */
+  readonly logToStdErr?: boolean;
+  /** `--logflow`: the plugins log at the same level. */
+  readonly logFlow?: boolean;
+  /** `--debug`: debug diagnostics too. */
+  readonly debug?: boolean;
+  /** Hears every engine event as the engine sent it, after the harness recorded it. */
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+/** Flags of one preview: the engine's, and whether it must find nothing to change. */
+export type PreviewFlags = EngineFlags & Pick<PreviewOptions, "expectNoChanges" | "diff">;
+
 export interface ScenarioOptions {
   /** Extra env vars for every CLI run (hence for the program and the plugins too). */
   readonly env?: Readonly<Record<string, string>>;
@@ -243,11 +266,13 @@ export interface Scenario {
   /** Removes config keys (same key rules as setConfig). */
   removeConfig(keys: readonly string[]): Promise<void>;
   /**
-   * `pulumi preview`; `expectNoChanges` fails it when any step would change something
-   * (`--expect-no-changes`), `diff` prints each property difference (`--diff`).
+   * `pulumi preview`; `flags` add engine flags (parallelism, verbose logs) to this one run,
+   * `expectNoChanges` fails it when any step would change something (`--expect-no-changes`),
+   * `diff` prints each property difference (`--diff`).
    */
-  preview(options?: Pick<PreviewOptions, "expectNoChanges" | "diff">): Promise<PreviewOutcome>;
-  up(): Promise<UpOutcome>;
+  preview(flags?: PreviewFlags): Promise<PreviewOutcome>;
+  /** `pulumi up --yes --skip-preview`; `flags` as for {@link preview}. */
+  up(flags?: EngineFlags): Promise<UpOutcome>;
   refresh(): Promise<UpdateOutcome>;
   destroy(): Promise<UpdateOutcome>;
   /** The stack's checkpoint, as `pulumi stack export` prints it. */
@@ -263,6 +288,21 @@ export interface Scenario {
   timings(): { operation: string; ms: number }[];
   /** Stops the emulator; deletes the directory, or keeps it under E2E_KEEP_DIR. */
   cleanup(): Promise<void>;
+}
+
+/** The run's hooks with the engine flags added; `onEvent` hears what the harness heard. */
+function withFlags<H extends { onEvent: (e: EngineEvent) => void }, F extends EngineFlags>(
+  hooks: H,
+  { onEvent, ...flags }: F,
+): H & Omit<F, "onEvent"> {
+  return {
+    ...hooks,
+    ...flags,
+    onEvent: (e: EngineEvent) => {
+      hooks.onEvent(e);
+      onEvent?.(e);
+    },
+  };
 }
 
 const fullKey = (key: string): string => (key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`);
@@ -587,12 +627,12 @@ export async function newScenario(
       async removeConfig(keys) {
         await configCommand(keys.join(", "), () => stack.removeAllConfig(keys.map(fullKey)));
       },
-      async preview(options = {}) {
-        const r = await run("preview", (hooks) => stack.preview({ ...options, ...hooks }));
+      async preview(flags = {}) {
+        const r = await run("preview", (hooks) => stack.preview(withFlags(hooks, flags)));
         return { ...r, changeSummary: r.changeSummary };
       },
-      async up() {
-        const r = await run("up", (hooks) => stack.up(hooks));
+      async up(flags = {}) {
+        const r = await run("up", (hooks) => stack.up(withFlags(hooks, flags)));
         return { ...r, summary: r.summary.resourceChanges ?? {} };
       },
       async refresh() {

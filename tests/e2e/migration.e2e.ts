@@ -19,8 +19,10 @@ import {
   newScenario,
   SECRET_SIG,
   SECRET_SIG_KEY,
+  TEST_PASSPHRASE,
   structuredConfig,
 } from "./harness";
+import { automaticLogs, filesBelow, holders } from "./tokenTrace";
 import { refusedOperation } from "../support/faults";
 
 const TEMPORARY = "fabrikam-migration@outlook.com";
@@ -263,16 +265,12 @@ describe("a whole migration under the real Pulumi engine", function () {
       "recorded as a secret (encrypted in the file)",
     );
     assert.equal(recorded?.plaintext, JSON.stringify(OWNER_TOKEN), "decrypted only by the export");
-    const checkpoint = readdirSync(
-      path.join(scenario.dirs.backend, ".pulumi", "stacks", "devops-entra-connect"),
-    )
-      .filter((f) => f.endsWith(".json"))
-      .map((f) =>
-        readFileSync(
-          path.join(scenario.dirs.backend, ".pulumi", "stacks", "devops-entra-connect", f),
-          "utf8",
-        ),
-      )
+    // Every file of the backend (checkpoints, backups, history), and the engine's automatic logs.
+    const checkpoint = filesBelow(scenario.dirs.backend)
+      .map((f) => f.text)
+      .join("\n");
+    const engineLogs = automaticLogs(scenario, TEST_PASSPHRASE)
+      .map((f) => f.text)
       .join("\n");
     const settings = readdirSync(scenario.dirs.work)
       .filter((f) => /^Pulumi\..*\.ya?ml$/.test(f))
@@ -283,9 +281,11 @@ describe("a whole migration under the real Pulumi engine", function () {
       "the tokens are stored encrypted in the stack settings",
     );
     for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN]) {
-      assert.ok(!checkpoint.includes(token), "the state file holds no plaintext token");
+      assert.ok(!checkpoint.includes(token), "the backend holds no plaintext token");
       assert.ok(!scenario.logs().includes(token), "no token in any log");
+      assert.ok(!engineLogs.includes(token), "no token in the engine's automatic logs");
       assert.ok(!settings.includes(token), "no plaintext token in the stack settings");
+      assert.ok(!JSON.stringify(scenario.emulator.requests).includes(token), "nor in a URL");
     }
     const config = await scenario.stack.getAllConfig();
     assert.equal(config["devops-entra-connect:devopsToken"]?.secret, true);
@@ -412,10 +412,18 @@ describe("faults under the real engine: Azure DevOps fails in the middle of an u
   });
 
   it("with tokens from the environment, the state holds no token at all, not even encrypted", async () => {
-    const state = JSON.stringify(await scenario.exportState()); // decrypted
-    for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN]) {
-      assert.ok(!state.includes(token));
-      assert.ok(!scenario.logs().includes(token));
-    }
+    const places = {
+      "state export (decrypted)": JSON.stringify(await scenario.exportState()),
+      "backend files": filesBelow(scenario.dirs.backend)
+        .map((f) => f.text)
+        .join("\n"),
+      "engine's automatic logs": automaticLogs(scenario, TEST_PASSPHRASE)
+        .map((f) => f.text)
+        .join("\n"),
+      "command output": scenario.logs(),
+      "emulator request log": JSON.stringify(scenario.emulator.requests),
+    };
+    for (const token of [OWNER_TOKEN, TEMPORARY_TOKEN])
+      assert.deepEqual(holders(places, token), []);
   });
 });
