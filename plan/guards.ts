@@ -93,7 +93,7 @@ export const temporaryOwnerIsNew: Guard = (f) => {
   ];
   return where.length === 0
     ? undefined
-    : `${key("temporaryOwner")}.msaEmail ${msa} is already ${where.join(" and ")}, not an account this stack created; the cleanup phase would remove it. Create a new Microsoft account for the migration (https://signup.live.com) and configure that one.`;
+    : `${key("temporaryOwner")}.msaEmail ${msa} is already ${where.join(" and ")}, not an account this stack created; the cleanup phase would remove it. Create a new Microsoft account for the migration (https://signup.live.com) and configure that one. If this stack added it in a run that was cut off before the run recorded it, remove it where it is listed (Organization settings → Users; the tenant's Users in the Microsoft Entra admin center) and run again.`;
 };
 
 /**

@@ -144,6 +144,13 @@ const ambiguous: Rule = (facts) => {
   );
 };
 
+/** A tenant identity by sign-in name and object id; a planned invitation by its address. */
+function identityLabel(outcome: string, group: readonly Classified[]): string {
+  if (outcome.startsWith("invite:")) return outcome.slice("invite:".length);
+  const upn = group.find((c) => c.planned.tenantIdentity !== undefined)?.planned.tenantIdentity;
+  return upn === undefined ? outcome : `${upn} (object id ${outcome})`;
+}
+
 /**
  * One identity backs one organization user. Mapping a second user onto an identity makes the
  * service remove the first holder's entitlement and group memberships (docs/azure-devops-apis.md),
@@ -163,8 +170,9 @@ const sharedTargets: Rule = (facts) => {
     if (group.length < 2 || principals.size < 2) continue;
     const holder = group.find((c) => c.holdsOutcome);
     const others = group.filter((c) => c !== holder).map((c) => c.user.principalName);
-    if (holder) held.push(`${preview(others)} → ${outcome} (held by ${holder.user.principalName})`);
-    else shared.push(`${preview(others)} → ${outcome.replace(/^invite:/, "")}`);
+    const target = identityLabel(outcome, group);
+    if (holder) held.push(`${preview(others)} → ${target} (held by ${holder.user.principalName})`);
+    else shared.push(`${preview(others)} → ${target}`);
   }
   return [
     ...about(

@@ -110,7 +110,7 @@ export const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
       if (found === undefined) throw err;
       if (!addedDuringThisCall(found, startedAt)) {
         throw new Error(
-          `${inputs.principalName} is already a user of the organization ${inputs.organization} (added ${found.dateCreated ?? "earlier"}), not one this stack added; it is not adopted, since this resource would remove it. Configure a new account.`,
+          `${inputs.principalName} is already a user of the organization ${inputs.organization} (added ${found.dateCreated ?? "earlier"}), not one this stack added; it is not adopted, since this resource would remove it. Configure a new account, or, if this stack added it in a run that was cut off, remove it from the organization (Organization settings → Users) and run again.`,
         );
       }
       user = found;

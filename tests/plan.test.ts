@@ -616,7 +616,7 @@ describe("migration plan: every user ends up as someone, and no one as someone e
     const shared = plan.blockers.find((b) => b.code === "MAPPING_TARGET_SHARED");
     assert.match(
       shared?.message ?? "",
-      /jamal@fabrikam\.com, jamal@outlook\.com → o-jamal@fabrikam\.com/,
+      /jamal@fabrikam\.com, jamal@outlook\.com → jamal@fabrikam\.com \(object id o-jamal@fabrikam\.com\)/,
     );
   });
 
@@ -634,7 +634,7 @@ describe("migration plan: every user ends up as someone, and no one as someone e
     const held = plan.blockers.find((b) => b.code === "MAPPING_TARGET_HELD");
     assert.match(
       held?.message ?? "",
-      /jamal@outlook\.com → o-jamal@fabrikam\.com \(held by jamal@fabrikam\.com\)/,
+      /jamal@outlook\.com → jamal@fabrikam\.com \(object id o-jamal@fabrikam\.com\) \(held by jamal@fabrikam\.com\)/,
     );
   });
 

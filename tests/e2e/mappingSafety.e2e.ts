@@ -118,7 +118,7 @@ const AMBIGUITIES: readonly Ambiguity[] = [
     refusal: [
       PLAN_REFUSAL,
       new RegExp(
-        `MAPPING_TARGET_SHARED: 1 identit\\(ies\\) would back more than one organization user: pat\\.smith@fabrikam\\.com, pat@outlook\\.com → ${objectId("psmith@fabrikam.com")}`,
+        `MAPPING_TARGET_SHARED: 1 identit\\(ies\\) would back more than one organization user: pat\\.smith@fabrikam\\.com, pat@outlook\\.com → psmith@fabrikam\\.com \\(object id ${objectId("psmith@fabrikam.com")}\\)`,
       ),
     ],
   },
@@ -190,7 +190,7 @@ const AMBIGUITIES: readonly Ambiguity[] = [
     refusal: [
       PLAN_REFUSAL,
       new RegExp(
-        `MAPPING_TARGET_HELD: 1 mapping\\(s\\) target an identity another organization user holds; Azure DevOps would remove that user's access to hand it over: jo@outlook\\.com → ${escape(objectId("jo@fabrikam.com"))} \\(held by jo@fabrikam\\.com\\)`,
+        `MAPPING_TARGET_HELD: 1 mapping\\(s\\) target an identity another organization user holds; Azure DevOps would remove that user's access to hand it over: jo@outlook\\.com → jo@fabrikam\\.com \\(object id ${escape(objectId("jo@fabrikam.com"))}\\) \\(held by jo@fabrikam\\.com\\)`,
       ),
     ],
   },
