@@ -36,6 +36,8 @@ export interface StackLedger {
   readonly connectedTenant?: string;
   /** Addresses this stack invited as guests (normalized, as the invitation was named). */
   readonly invited: ReadonlySet<string>;
+  /** The tenant user each of those invitations created (object id, lower case), when recorded. */
+  readonly invitedUserIds: ReadonlyMap<string, string>;
   /** Mappings this stack made, by organization user id. */
   readonly mapped: ReadonlyMap<string, MappingRecord>;
   readonly temporaryOwner?: TemporaryOwnerRecord;
@@ -74,6 +76,7 @@ const text = (value: unknown): string | undefined =>
 export function ledgerOf(resources: StackResources): StackLedger {
   const organizations = new Set<string>();
   const invited = new Set<string>();
+  const invitedUserIds = new Map<string, string>();
   const mapped = new Map<string, MappingRecord>();
   let connectedTenant: string | undefined;
   const temporary: { -readonly [K in keyof TemporaryOwnerRecord]?: TemporaryOwnerRecord[K] } = {};
@@ -85,8 +88,10 @@ export function ledgerOf(resources: StackResources): StackLedger {
     const type = String(resource.type ?? "");
     const parent = parentTypeOf(urn);
     if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.tenantGuests) {
-      const address = nameOf(urn).replace(/^[^-]*-/, "");
-      invited.add(normalizeIdentity(address));
+      const address = normalizeIdentity(nameOf(urn).replace(/^[^-]*-/, ""));
+      invited.add(address);
+      const userId = text(outputs.userId);
+      if (userId !== undefined) invitedUserIds.set(address, userId.toLowerCase());
     } else if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.temporaryOwner) {
       const address = text(outputs.userEmailAddress);
       if (address !== undefined) temporary.msaEmail ??= normalizeIdentity(address);
@@ -141,6 +146,7 @@ export function ledgerOf(resources: StackResources): StackLedger {
     organizations,
     ...(connectedTenant !== undefined ? { connectedTenant } : {}),
     invited,
+    invitedUserIds,
     mapped,
     ...(temporaryOwner ? { temporaryOwner } : {}),
     ...(ownership ? { ownership } : {}),

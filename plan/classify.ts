@@ -16,7 +16,11 @@ export type Note =
   /** Accepted as historic, yet the user has a tenant identity. */
   | { readonly kind: "acceptedWithIdentity" }
   /** An identity change whose target the tenant does not have. */
-  | { readonly kind: "targetMissing"; readonly target: string };
+  | { readonly kind: "targetMissing"; readonly target: string }
+  /** This stack invited the user, and the tenant no longer has the guest it recorded. */
+  | { readonly kind: "invitedGuestGone" }
+  /** This stack invited the user, and Entra answered with an existing user of other addresses. */
+  | { readonly kind: "invitedAsOther"; readonly identity: string };
 
 export interface Classified {
   readonly user: PlanUser;
@@ -286,6 +290,8 @@ function withoutIdentity(ctx: ClassifyContext, user: PlanUser, notes: Note[] = [
       notes,
     );
   }
+  const fate = invitedUserFate(ctx.index, ctx.input.invitedUserIds, email);
+  if (fate !== undefined) return notTheInvitee(ctx, user, notes, fate);
   const disabled = notes.find((n) => n.kind === "disabledIdentity");
   if (
     disabled === undefined &&
@@ -312,6 +318,77 @@ function withoutIdentity(ctx: ClassifyContext, user: PlanUser, notes: Note[] = [
     ),
     notes,
   );
+}
+
+/**
+ * What became of the tenant user this stack's invitation of `email` recorded (its object id), when
+ * that is not the invitee: `gone` when the tenant no longer has it (someone deleted the guest, or
+ * `tenantId` changed since the invitation), `other` when it is an existing user who does not
+ * answer to the address: Entra answers an invitation of an address that a user of the tenant
+ * holds among its other addresses with that user (docs/entra.md#existing-users).
+ */
+export function invitedUserFate(
+  index: TenantIndex,
+  invitedUserIds: ReadonlyMap<string, string> | undefined,
+  email: string,
+): { readonly kind: "gone" } | { readonly kind: "other"; readonly identity: string } | undefined {
+  const id = invitedUserIds?.get(email);
+  if (id === undefined) return undefined;
+  const identity = index.byObjectId.get(id);
+  if (identity === undefined) return { kind: "gone" };
+  return identitiesAt(index, email).includes(identity)
+    ? undefined
+    : { kind: "other", identity: identity.userPrincipalName };
+}
+
+const NOT_THE_INVITEE: Record<"gone" | "other", string> = {
+  gone: "invited by this stack, but the guest it created is no longer in the tenant",
+  other:
+    "invited by this stack, but Entra answered with an existing user who does not answer to this address",
+};
+
+/**
+ * A user whose invitation did not give them an identity of their own. Before the connection this
+ * blocks it (the user would be left without a sign-in); after it the user is disconnected, and
+ * reported so.
+ */
+function notTheInvitee(
+  ctx: ClassifyContext,
+  user: PlanUser,
+  notes: Note[],
+  fate: NonNullable<ReturnType<typeof invitedUserFate>>,
+): Classified {
+  const all: Note[] = [
+    ...notes,
+    fate.kind === "gone"
+      ? { kind: "invitedGuestGone" }
+      : { kind: "invitedAsOther", identity: fate.identity },
+  ];
+  const reason = NOT_THE_INVITEE[fate.kind];
+  if (ctx.connected) {
+    return stays(
+      user,
+      entry(
+        user,
+        "historic",
+        "blocked: give the user an identity of their own (or an identityChanges entry), or accept them in acceptHistoricUsers",
+        reason,
+      ),
+      all,
+    );
+  }
+  return {
+    user,
+    planned: entry(
+      user,
+      "invite",
+      "blocked: the invitation gave the user no identity of their own",
+      reason,
+    ),
+    notes: all,
+    outcome: `invite:${normalizeIdentity(user.principalName)}`,
+    holdsOutcome: false,
+  };
 }
 
 /** Every user's decision, in the stable order; addresses the plan never saw are not invented. */

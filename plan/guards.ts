@@ -6,6 +6,7 @@
 import { ZERO_GUID } from "../devops/guid";
 import type { Phase } from "../config/schema";
 import { normalizeIdentity } from "../config/identity";
+import { invitedUserFate } from "./classify";
 import { identitiesAt, indexTenant } from "./match";
 import type { PlanUser, TenantIdentity } from "./types";
 
@@ -32,6 +33,8 @@ export interface GuardFacts {
       readonly msaEmail: string;
       readonly userId?: string;
       readonly ownerBefore?: string;
+      /** The tenant user its invitation recorded (object id). */
+      readonly tenantUserId?: string;
     };
     readonly ownership?: { readonly ownerId: string; readonly previousOwnerId: string };
   };
@@ -99,14 +102,31 @@ export const temporaryOwnerIsNew: Guard = (f) => {
 /**
  * The temporary owner pairing this stack created goes only in the cleanup phase: a changed or
  * removed `msaEmail` earlier would hand ownership back and remove the account mid-migration.
+ * Before the connection, while the account owns nothing, removing `msaEmail` in `prepare` undoes
+ * the pairing (its account was added, and its guest invited, by this stack).
  */
 export const temporaryOwnerKept: Guard = (f) => {
   const recorded = f.ledger.temporaryOwner?.msaEmail;
   if (recorded === undefined || recorded === f.temporaryOwner || f.phase === "cleanup") {
     return undefined;
   }
+  if (pairingUndoable(f)) return f.temporaryOwner === undefined ? undefined : undoFirst(recorded);
   return `This stack holds the temporary owner ${recorded}, but ${key("temporaryOwner")}.msaEmail is ${f.temporaryOwner ?? "not set"}. The pairing is undone only by the cleanup phase: set msaEmail back to ${recorded}, or run \`pulumi config set phase cleanup\` first.`;
 };
+
+/** Before the connection, in `prepare`, with ownership never passed: nothing depends on the pairing. */
+function pairingUndoable(f: GuardFacts): boolean {
+  const temporary = f.ledger.temporaryOwner;
+  return (
+    f.phase === "prepare" &&
+    f.organizationTenantId === null &&
+    f.ledger.ownership === undefined &&
+    (temporary?.userId === undefined || temporary.userId !== f.ownerId)
+  );
+}
+
+const undoFirst = (recorded: string): string =>
+  `This stack holds the temporary owner ${recorded}; to use another account, undo this pairing first: \`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in the prepare phase (the account leaves the organization and its guest the tenant), then set the new msaEmail.`;
 
 /**
  * Ownership with a temporary account this stack holds no record of: an interrupted run changed
@@ -131,6 +151,24 @@ export const ownershipRecorded: Guard = (f) => {
   return `The organization is owned by the temporary account ${temporary.msaEmail}, but this stack holds no record of that change (an interrupted run, or an owner change Azure DevOps applied late), so the ${f.phase} phase would not hand it back. Hand ownership back in the portal (Organization settings → Overview → Owner) to ${original ?? "the original owner"}, then run again${takeOver}.`;
 };
 
+/**
+ * The temporary owner's invitation must have created the temporary account's own guest: cleanup
+ * deletes the tenant user it recorded. Entra answers an invitation of an address that an existing
+ * user holds among its other addresses with that user (docs/entra.md#existing-users), whom no
+ * phase may then touch: every phase refuses until the invitation is forgotten.
+ */
+export const temporaryOwnerGuestIsOwn: Guard = (f) => {
+  const recorded = f.ledger.temporaryOwner;
+  if (recorded?.tenantUserId === undefined) return undefined;
+  const fate = invitedUserFate(
+    indexTenant(f.tenantUsers),
+    new Map([[recorded.msaEmail, recorded.tenantUserId]]),
+    recorded.msaEmail,
+  );
+  if (fate?.kind !== "other") return undefined;
+  return `The temporary owner's invitation of ${recorded.msaEmail} was answered by Entra with an existing user of the tenant, ${fate.identity}, who holds that address among its other addresses; cleanup (and \`pulumi destroy\`) would delete that user. Forget the invitation without touching the user: \`pulumi state delete <URN>\` (the URN ending in temporary-owner-invitation, from \`pulumi stack --show-urns\`), then undo the rest of the pairing (before the connection: \`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in prepare; after it: the cleanup phase), and configure a new Microsoft account for the migration.`;
+};
+
 /** Every guard, in the order their messages are listed. */
 export const GUARDS: readonly Guard[] = [
   signedInTenant,
@@ -139,6 +177,7 @@ export const GUARDS: readonly Guard[] = [
   connectedFirst,
   temporaryOwnerIsNew,
   temporaryOwnerKept,
+  temporaryOwnerGuestIsOwn,
   ownershipRecorded,
 ];
 

@@ -25,6 +25,7 @@ export function planInputOf(config: MigrationConfig, inventory: Inventory): Plan
     excludeUsers: config.excludeUsers,
     invitationUserType: config.invitation.userType,
     previouslyInvited: inventory.ledger.invited,
+    invitedUserIds: inventory.ledger.invitedUserIds,
     previouslyMapped: inventory.ledger.mapped,
     ...(inventory.billing ? { billing: inventory.billing } : {}),
   };

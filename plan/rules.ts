@@ -6,7 +6,7 @@
  */
 import { normalizeIdentity } from "../config/identity";
 import { Classified, ClassifyContext, SUPPORT_TICKET, unmatchedSettings } from "./classify";
-import { addressesOf, matchUser } from "./match";
+import { UserMatch, addressesOf, matchUser } from "./match";
 import type { Finding, FindingCode, PlanUser } from "./types";
 
 /** Microsoft's portal resolves/maps disconnected users only up to this many (docs/limits.md). */
@@ -63,6 +63,36 @@ const historic: Rule = (facts) => {
         (list) =>
           `${names.length} user(s) would become historic (no sign-in after the connection) and are not accepted by name: ${list}. Create their member accounts (or enable them), map them with identityChanges, or list them in acceptHistoricUsers.`,
       );
+};
+
+/**
+ * Users whose invitation gave them no identity of their own: the guest is gone (deleted, or
+ * invited into another tenant before `tenantId` changed), or Entra answered with an existing user
+ * who holds the address among its other addresses. The connection would leave them without a
+ * sign-in; after it they are disconnected users, reported as such.
+ */
+const invitationsWithoutIdentity: Rule = (facts) => {
+  if (facts.ctx.connected) return [];
+  const gone = namesWhere(facts, (c) => hasNote(c, "invitedGuestGone"));
+  const other = facts.users.flatMap((c) =>
+    c.notes.flatMap((n) =>
+      n.kind === "invitedAsOther" ? [{ name: c.user.principalName, identity: n.identity }] : [],
+    ),
+  );
+  return [
+    ...about(
+      "INVITED_GUESTS_NOT_IN_TENANT",
+      gone,
+      (list) =>
+        `${gone.length} user(s) were invited by this stack, but the guests it created are no longer in the tenant: ${list}. Connecting now would leave them without a sign-in. If tenantId changed since they were invited, set it back; if the guests were deleted, restore them in the Microsoft Entra admin center (Users → Deleted users, within 30 days), or accept the users in acceptHistoricUsers. To invite them again instead, forget their invitations with \`pulumi state delete <URN>\` (the URNs ending in guests-<address>, from \`pulumi stack --show-urns\`) and run prepare.`,
+    ),
+    ...about(
+      "INVITATIONS_MATCHED_OTHER_USERS",
+      other.map((o) => o.name),
+      () =>
+        `${other.length} invitation(s) were answered by Entra with an existing user of the tenant who holds the address among its other addresses, so the connection would not bind these users: ${preview(other.map((o) => `${o.name} → ${o.identity}`))}. If that user is the same person, map them with identityChanges; otherwise remove the address from that user's other e-mail addresses, forget the invitation (\`pulumi state delete <URN>\`) and run prepare again, or accept the user in acceptHistoricUsers.`,
+    ),
+  ];
 };
 
 const supportTickets: Rule = (facts) => {
@@ -351,21 +381,32 @@ const owner: Rule = ({ ctx }) => {
       ),
     ];
   }
-  const member = match.candidates.find((i) => i.kind === "member");
+  // A disabled account cannot sign in, let alone connect: only an enabled member counts.
+  const member = match.candidates.find((i) => i.kind === "member" && i.accountEnabled !== false);
   return member
     ? []
     : [
         finding(
           "OWNER_NOT_TENANT_MEMBER",
-          `The owner ${owner.principalName} is ${match.candidates.length === 0 ? "not in the tenant" : "only a guest in the tenant"}; only active members may connect ("Only active members of the AAD tenant are allowed to perform the link"). Invite the owner with userType Member (needs an administrator) or use a temporary owner.`,
+          `The owner ${owner.principalName} is ${ownerStandingText(match.candidates)}; only active members may connect ("Only active members of the AAD tenant are allowed to perform the link"). Invite the owner with userType Member (needs an administrator) or use a temporary owner.`,
           [owner.principalName],
         ),
       ];
 };
 
+/** How the owner's tenant identities fall short of an enabled member, in words. */
+function ownerStandingText(candidates: UserMatch["candidates"]): string {
+  if (candidates.length === 0) return "not in the tenant";
+  const disabled = candidates.find((i) => i.kind === "member" && i.accountEnabled === false);
+  return disabled
+    ? `a member of the tenant only as ${disabled.userPrincipalName}, a disabled account`
+    : "only a guest in the tenant";
+}
+
 /** The rules whose findings block, in report order. */
 export const BLOCKER_RULES: readonly Rule[] = [
   historic,
+  invitationsWithoutIdentity,
   supportTickets,
   excludedStillThere,
   unmatchedConfig,

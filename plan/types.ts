@@ -78,6 +78,12 @@ export interface PlanInput {
   readonly invitationUserType: InvitedUserType;
   /** Normalized emails this stack invited on earlier runs (from its resources' state). */
   readonly previouslyInvited: ReadonlySet<string>;
+  /**
+   * The tenant user each of those invitations created (object id), as its resource recorded it;
+   * absent for an older state. A recorded guest the tenant no longer has was deleted, or the
+   * stack invited it into another tenant.
+   */
+  readonly invitedUserIds?: ReadonlyMap<string, string>;
   /** Mappings this stack made on earlier runs, by organization user id (from its resources). */
   readonly previouslyMapped: ReadonlyMap<string, MappingRecord>;
   /** What bills the organization, in the phases that check it; absent elsewhere. */
@@ -160,6 +166,8 @@ export interface MigrationPlan {
 export const FINDING_CODES = [
   // blockers: the connection, and in `resolve` a mapping, waits until they are cleared
   "HISTORIC_USERS_NOT_ACCEPTED",
+  "INVITED_GUESTS_NOT_IN_TENANT",
+  "INVITATIONS_MATCHED_OTHER_USERS",
   "SUPPORT_TICKET_REQUIRED",
   "EXCLUDED_USERS_STILL_IN_ORGANIZATION",
   "CONFIG_USERS_NOT_IN_ORGANIZATION",

@@ -161,6 +161,85 @@ const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
     /the connect phase would not hand it back\. Hand ownership back in the portal.*to the original owner, then run again\.$/,
   ],
   [
+    "a temporary owner whose invitation Entra answered with an existing user (in cleanup too)",
+    {
+      phase: "cleanup",
+      organizationTenantId: REFERENCE.tenantId,
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      tenantUsers: [guest("robin@contoso.com")],
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          tenantUserId: "o-robin@contoso.com",
+        },
+      },
+    },
+    /answered by Entra with an existing user of the tenant, robin_contoso\.com#EXT#@.*cleanup \(and `pulumi destroy`\) would delete that user\. Forget the invitation/,
+  ],
+  [
+    "a temporary owner whose invitation created its own guest",
+    {
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      tenantUsers: [guest("fabrikam-migration@outlook.com")],
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          tenantUserId: "o-fabrikam-migration@outlook.com",
+        },
+      },
+    },
+    undefined,
+  ],
+  [
+    "a temporary owner whose guest someone deleted by hand, in cleanup",
+    {
+      phase: "cleanup",
+      organizationTenantId: REFERENCE.tenantId,
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          tenantUserId: "o-fabrikam-migration@outlook.com",
+        },
+      },
+    },
+    undefined,
+  ],
+  [
+    "a recorded temporary owner changed in connect",
+    {
+      phase: "connect",
+      temporaryOwner: "other-account@outlook.com",
+      ledger: { temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com" } },
+    },
+    /holds the temporary owner fabrikam-migration@outlook\.com, but .*msaEmail is other-account@outlook\.com\. The pairing is undone only by the cleanup phase/,
+  ],
+  [
+    "a recorded temporary owner removed in prepare, before the connection (undoes the pairing)",
+    { ledger: { temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com" } } },
+    undefined,
+  ],
+  [
+    "a recorded temporary owner changed in prepare, before the connection",
+    {
+      temporaryOwner: "other-account@outlook.com",
+      ledger: { temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com" } },
+    },
+    /undo this pairing first: `pulumi config rm --path devops-entra-connect:temporaryOwner\.msaEmail`/,
+  ],
+  [
+    "a recorded temporary owner removed in prepare while it owns the organization",
+    {
+      ownerId: temporary.id,
+      users: [owner, temporary],
+      ledger: {
+        temporaryOwner: { msaEmail: "fabrikam-migration@outlook.com", userId: temporary.id },
+        ownership: { ownerId: temporary.id, previousOwnerId: owner.id },
+      },
+    },
+    /The pairing is undone only by the cleanup phase/,
+  ],
+  [
     "ownership with the temporary account, recorded",
     {
       temporaryOwner: "fabrikam-migration@outlook.com",

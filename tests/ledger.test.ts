@@ -57,6 +57,7 @@ describe("the stack's ledger: what its resources recorded", () => {
   it("reads the guests invited, the temporary owner pairing, the ownership, the connection and the mappings", () => {
     const ledger = ledgerOf(resources);
     assert.deepEqual([...ledger.invited], ["dev.someone@gmail.com"]);
+    assert.deepEqual([...ledger.invitedUserIds], [["dev.someone@gmail.com", "o-dev"]]);
     assert.deepEqual(ledger.temporaryOwner, PAIRING);
     assert.deepEqual(ledger.ownership, OWNERSHIP);
     assert.equal(ledger.connectedTenant, TENANT);
@@ -84,6 +85,10 @@ describe("the stack's ledger: what its resources recorded", () => {
       organizations: new Set(["fabrikam"]),
       connectedTenant: TENANT,
       invited: new Set(["dev.someone@gmail.com", "partner@othercompany.com"]),
+      invitedUserIds: new Map([
+        ["dev.someone@gmail.com", "guest-dev.someone@gmail.com"],
+        ["partner@othercompany.com", "guest-partner@othercompany.com"],
+      ]),
       mapped: new Map(),
       temporaryOwner: PAIRING,
       ownership: OWNERSHIP,

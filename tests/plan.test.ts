@@ -662,4 +662,106 @@ describe("migration plan: every user ends up as someone, and no one as someone e
       /did not say whether they allow TFVC.*: old\./,
     );
   });
+
+  describe("a guest this stack invited that the tenant no longer has", () => {
+    const partner = user("partner@othercompany.com");
+    const invitedBefore = {
+      previouslyInvited: new Set(["partner@othercompany.com"]),
+      invitedUserIds: new Map([["partner@othercompany.com", "o-partner@othercompany.com"]]),
+    };
+
+    it("blocks the connection, naming the user and the ways out", () => {
+      const plan = base({ users: [partner], ...invitedBefore });
+      const gone = plan.blockers.find((b) => b.code === "INVITED_GUESTS_NOT_IN_TENANT");
+      assert.deepEqual(gone?.users, ["partner@othercompany.com"]);
+      assert.match(gone?.message ?? "", /If tenantId changed since they were invited, set it back/);
+      assert.match(gone?.message ?? "", /Deleted users/);
+      assert.match(
+        plan.users.find((u) => u.principalName === "partner@othercompany.com")?.action ?? "",
+        /^blocked: /,
+      );
+      assert.ok(
+        refusingBlockers("connect", false, plan.blockers).some(
+          (b) => b.code === "INVITED_GUESTS_NOT_IN_TENANT",
+        ),
+      );
+    });
+
+    it("after the connection, reports the user as disconnected without a usable identity", () => {
+      const plan = base({
+        users: [partner],
+        organizationTenantId: REFERENCE.tenantId,
+        ...invitedBefore,
+      });
+      assert.equal(categoryOf(plan, "partner@othercompany.com"), "historic");
+      assert.ok(!codes(plan.blockers).includes("INVITED_GUESTS_NOT_IN_TENANT"));
+      assert.deepEqual(
+        plan.warnings.find((w) => w.code === "DISCONNECTED_USERS_UNRESOLVED")?.users,
+        ["partner@othercompany.com"],
+      );
+    });
+
+    it("answered with an existing user of other addresses: blocks, naming the user and that identity", () => {
+      // Entra answered the invitation with a user who holds the address among its otherMails.
+      const robin = { ...guest("robin@contoso.com"), objectId: "o-partner@othercompany.com" };
+      const plan = base({
+        users: [partner],
+        tenant: { users: [member("owner@outlook.com"), robin], verifiedDomains: [] },
+        ...invitedBefore,
+      });
+      const other = plan.blockers.find((b) => b.code === "INVITATIONS_MATCHED_OTHER_USERS");
+      assert.deepEqual(other?.users, ["partner@othercompany.com"]);
+      assert.match(
+        other?.message ?? "",
+        /partner@othercompany\.com → robin_contoso\.com#EXT#@fabrikam\.onmicrosoft\.com/,
+      );
+      assert.ok(!codes(plan.blockers).includes("INVITED_GUESTS_NOT_IN_TENANT"));
+    });
+
+    it("is no blocker once its guest is there, whatever Entra spells its mail", () => {
+      const spelled = { ...guest("partner@othercompany.com"), mail: "Partner@OtherCompany.com" };
+      const plan = base({
+        users: [partner],
+        tenant: { users: [member("owner@outlook.com"), spelled], verifiedDomains: [] },
+        ...invitedBefore,
+      });
+      assert.deepEqual(
+        codes(plan.blockers).filter((c) => c.startsWith("INVIT")),
+        [],
+      );
+    });
+
+    it("accepted by name, the user may become historic", () => {
+      const plan = base({
+        users: [partner],
+        ...invitedBefore,
+        acceptHistoricUsers: new Set(["partner@othercompany.com"]),
+      });
+      assert.ok(!codes(plan.blockers).includes("INVITED_GUESTS_NOT_IN_TENANT"));
+      assert.equal(categoryOf(plan, "partner@othercompany.com"), "acceptedHistoric");
+    });
+  });
+
+  it("an owner whose only member account is disabled cannot connect, even with a guest of their address", () => {
+    const ada = user("ada.lovelace@fabrikam.com");
+    const plan = planMigration(
+      input({
+        users: [ada],
+        tenant: {
+          users: [
+            {
+              ...member("alovelace@fabrikam.com", "ada.lovelace@fabrikam.com"),
+              accountEnabled: false,
+            },
+            guest("ada.lovelace@fabrikam.com"),
+          ],
+          verifiedDomains: [],
+        },
+      }),
+    );
+    assert.match(
+      plan.blockers.find((b) => b.code === "OWNER_NOT_TENANT_MEMBER")?.message ?? "",
+      /a member of the tenant only as alovelace@fabrikam\.com, a disabled account/,
+    );
+  });
 });

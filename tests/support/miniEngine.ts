@@ -118,6 +118,11 @@ export class MiniEngine {
     return changed;
   }
 
+  /** `pulumi state delete`: the resource leaves the state, and nothing is called. */
+  forget(name: string): void {
+    assert.ok(this.state.delete(name), `${name} is not in the state`);
+  }
+
   /** The names of what is in the state. */
   names(): string[] {
     return [...this.state.keys()];
