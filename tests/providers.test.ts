@@ -617,3 +617,45 @@ describe("dynamic providers against the emulator", () => {
     });
   });
 });
+
+describe("dynamic providers: one organization, whatever its spelling", () => {
+  // What each resource recorded under an older spelling, and the same inputs spelled as now.
+  const recorded: [string, pulumi.dynamic.ResourceProvider, Record<string, unknown>][] = [
+    [
+      "OrganizationUser",
+      userProvider,
+      { principalName: "fabrikam-migration@outlook.com", license: "express", role: "owner" },
+    ],
+    [
+      "OrganizationOwner",
+      ownerProvider,
+      {
+        ownerPrincipalName: "fabrikam-migration@outlook.com",
+        role: "owner",
+        handBackRole: "owner",
+      },
+    ],
+    [
+      "TenantConnection",
+      connectionProvider,
+      { tenantId: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b", role: "owner", allowDisconnect: false },
+    ],
+    [
+      "UserMapping",
+      mappingProvider,
+      { userId: "u-jamal", principalName: "jamal@fabrikam.com", role: "owner" },
+    ],
+  ];
+  for (const [name, provider, inputs] of recorded) {
+    it(`${name}: Fabrikam then fabrikam is no change, never a replacement`, async () => {
+      assert.ok(provider.diff);
+      const diff = await provider.diff(
+        "id",
+        { ...inputs, organization: "Fabrikam" },
+        { ...inputs, organization: "fabrikam" },
+      );
+      assert.deepEqual(diff.replaces ?? [], []);
+      assert.equal(diff.changes, false);
+    });
+  }
+});

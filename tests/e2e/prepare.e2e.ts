@@ -110,6 +110,17 @@ describe("prepare phase under the real Pulumi engine", function () {
         `the engine used the ${pkg} stand-in`,
       );
     }
+    // Every call, tokens included, goes to the emulator: the program says so in the run's output.
+    assert.ok(
+      preview.diagnostics.some(
+        (d) =>
+          d.severity === "warning" &&
+          /DEVOPS_API_BASE_URL is set: every Azure DevOps call goes to http:\/\/127\.0\.0\.1:\d+ \(a local emulator\)/.test(
+            d.message,
+          ),
+      ),
+      "the redirection to the emulator is announced as a warning",
+    );
     assert.deepEqual(preview.changeSummary, { create: 5 });
     // A preview changes nothing: the tenant is untouched.
     assert.equal(world().tenant.users.length, fixture().tenant.users.length);

@@ -65,13 +65,14 @@ describe("recovery under the real engine: a first up failing at each point, then
       JSON.stringify([INVITEES[0], TEMPORARY].map((address) => ({ address, status: 429 }))),
     );
     const err = await failure(scenario.up());
+    const refused = (address: string): string =>
+      `Creating invitation: unexpected status 429 (429 Too Many Requests) with error: TooManyRequests: Injected fault: Graph answers 429 to the invitation of ${address}.`;
+    assert.ok(err.message.includes(refused(INVITEES[0])), err.message);
+    // The engine starts no new step after the first failure: the temporary owner's invitation
+    // was refused too, or never sent, depending on the order the engine ran them in.
+    const started = err.outcome.steps.some((step) => step.name === "temporary-owner-invitation");
+    assert.equal(err.message.includes(refused(TEMPORARY)), started, err.message);
     for (const address of [INVITEES[0], TEMPORARY]) {
-      assert.ok(
-        err.message.includes(
-          `Creating invitation: unexpected status 429 (429 Too Many Requests) with error: TooManyRequests: Injected fault: Graph answers 429 to the invitation of ${address}.`,
-        ),
-        err.message,
-      );
       assert.deepEqual(guestsWithMail(scenario, address), [], `${address} was not invited`);
     }
     assert.deepEqual(mutations(scenario), [], "nothing was added to the organization");
