@@ -114,7 +114,7 @@ export async function migrationProgram(
  */
 function refusalHint(err: unknown, phase: Phase): string {
   if (phase === "prepare" || !isCredentialRefusal(err)) return "";
-  return "\nOnce the organization is connected, a personal access token issued to a Microsoft account can stop working: sign in to Azure DevOps with the Entra identity, create a new token, and set it (devopsToken or AZDO_PERSONAL_ACCESS_TOKEN; temporaryOwner.devopsToken or AZDO_TEMPORARY_OWNER_TOKEN).";
+  return "\nOnce the organization is connected, a personal access token issued to a Microsoft account can stop working: sign in to Azure DevOps with the Entra identity, create a new token, and set it (AZDO_PERSONAL_ACCESS_TOKEN or devopsToken; AZDO_TEMPORARY_OWNER_TOKEN or temporaryOwner.devopsToken).";
 }
 
 /** The clients, with the credential and any redirection announced. */

@@ -63,7 +63,7 @@ export function credentialFor(
       authorizationHeader: () =>
         Promise.reject(
           new Error(
-            `No token for the temporary owner: set \`pulumi config set --secret --path temporaryOwner.devopsToken <PAT>\` or ${TEMPORARY_OWNER_PAT_ENV}.`,
+            `No token for the temporary owner: export its PAT as ${TEMPORARY_OWNER_PAT_ENV} (kept out of the state), or run \`pulumi config set --secret --path temporaryOwner.devopsToken\`, which prompts for it.`,
           ),
         ),
     };

@@ -169,6 +169,28 @@ describe("the phases: prepare → connect → resolve → cleanup", () => {
     assert.equal(mocks.registrations.length, 0);
   });
 
+  it("refuses a temporary owner address that is a pending guest someone else invited", async () => {
+    const w = world((x) => {
+      x.tenant.users.push({
+        userPrincipalName: TEMPORARY_UPN,
+        mail: TEMPORARY,
+        userType: "Guest",
+        externalUserState: "PendingAcceptance",
+      });
+    });
+    await start(w);
+    const mocks = new WorldMocks(w);
+    await assert.rejects(
+      runProgram(emulator, mocks, stackConfig(w, { phase: "prepare", ...cleared() })),
+      /The prepare phase is refused, and nothing was changed:\n {2}- devops-entra-connect:temporaryOwner\.msaEmail fabrikam-migration@outlook\.com is already an identity of the tenant \(fabrikam-migration_outlook\.com#EXT#@fabrikam\.onmicrosoft\.com\), not an account this stack created/,
+    );
+    assert.equal(
+      mocks.registrations.length,
+      0,
+      "nothing is registered, the invitation least of all",
+    );
+  });
+
   it("connect is refused while any blocker stands, with one message listing them all", async () => {
     const w = world((x) => {
       // Invited but not redeemed, in the organization but never signed in.

@@ -106,6 +106,19 @@ const CONFIG_REFUSAL = /Invalid stack configuration \(\d+ problems?\); nothing w
 
 const AMBIGUITIES: readonly Ambiguity[] = [
   {
+    title:
+      "a user whose addresses answer to a member and a guest (which one is theirs is not decided)",
+    // Rio's Microsoft account has the address of a guest; a member account carries it as mail.
+    world: (w) => {
+      w.users.push(msa("rio@partner.org"));
+      w.tenant.users.push(guest("rio@partner.org"), member("rio@fabrikam.com", "rio@partner.org"));
+    },
+    refusal: [
+      PLAN_REFUSAL,
+      /AMBIGUOUS_TENANT_MATCH: 1 user\(s\) answer to more than one tenant identity.*rio@partner\.org \(/,
+    ],
+  },
+  {
     title: "two organization users whose addresses resolve to one tenant identity",
     // Pat's Microsoft account and a second account of hers carrying the same address as its mail.
     world: (w) => {
