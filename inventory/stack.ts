@@ -36,7 +36,10 @@ export interface StackLedger {
   readonly connectedTenant?: string;
   /** Addresses this stack invited as guests (normalized, as the invitation was named). */
   readonly invited: ReadonlySet<string>;
-  /** The tenant user each of those invitations created (object id, lower case), when recorded. */
+  /**
+   * The tenant user each of those invitations created (object id, lower case), when recorded; ""
+   * when a refresh found it gone.
+   */
   readonly invitedUserIds: ReadonlyMap<string, string>;
   /** Mappings this stack made, by organization user id. */
   readonly mapped: ReadonlyMap<string, MappingRecord>;
@@ -90,7 +93,8 @@ export function ledgerOf(resources: StackResources): StackLedger {
     if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.tenantGuests) {
       const address = normalizeIdentity(nameOf(urn).replace(/^[^-]*-/, ""));
       invited.add(address);
-      const userId = text(outputs.userId);
+      // azuread's read empties user_id when the user is gone (a refresh after a deletion).
+      const userId = outputs.userId === "" ? "" : text(outputs.userId);
       if (userId !== undefined) invitedUserIds.set(address, userId.toLowerCase());
     } else if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.temporaryOwner) {
       const address = text(outputs.userEmailAddress);

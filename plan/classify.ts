@@ -334,7 +334,7 @@ export function invitedUserFate(
 ): { readonly kind: "gone" } | { readonly kind: "other"; readonly identity: string } | undefined {
   const id = invitedUserIds?.get(email);
   if (id === undefined) return undefined;
-  const identity = index.byObjectId.get(id);
+  const identity = id === "" ? undefined : index.byObjectId.get(id);
   if (identity === undefined) return { kind: "gone" };
   return identitiesAt(index, email).includes(identity)
     ? undefined

@@ -80,8 +80,8 @@ export interface PlanInput {
   readonly previouslyInvited: ReadonlySet<string>;
   /**
    * The tenant user each of those invitations created (object id), as its resource recorded it;
-   * absent for an older state. A recorded guest the tenant no longer has was deleted, or the
-   * stack invited it into another tenant.
+   * absent for an older state, "" once a refresh found the user gone. A recorded guest the tenant
+   * no longer has was deleted, or the stack invited it into another tenant.
    */
   readonly invitedUserIds?: ReadonlyMap<string, string>;
   /** Mappings this stack made on earlier runs, by organization user id (from its resources). */

@@ -95,6 +95,16 @@ describe("the stack's ledger: what its resources recorded", () => {
     });
   });
 
+  it("keeps an invitation whose user a refresh found gone, with an empty user id", () => {
+    const ledger = ledgerOf({
+      [urn(`${T.tenantGuests}$${T.invitation}`, "guests-partner@othercompany.com")]: {
+        type: T.invitation,
+        outputs: { userEmailAddress: "partner@othercompany.com", userId: "" },
+      },
+    });
+    assert.deepEqual([...ledger.invitedUserIds], [["partner@othercompany.com", ""]]);
+  });
+
   it("is empty for a new stack", () => {
     const ledger = ledgerOf({});
     assert.deepEqual(

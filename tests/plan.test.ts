@@ -687,6 +687,18 @@ describe("migration plan: every user ends up as someone, and no one as someone e
       );
     });
 
+    it("blocks just the same after a refresh emptied the invitation's user id", () => {
+      const plan = base({
+        users: [partner],
+        previouslyInvited: invitedBefore.previouslyInvited,
+        invitedUserIds: new Map([["partner@othercompany.com", ""]]),
+      });
+      assert.deepEqual(
+        plan.blockers.find((b) => b.code === "INVITED_GUESTS_NOT_IN_TENANT")?.users,
+        ["partner@othercompany.com"],
+      );
+    });
+
     it("after the connection, reports the user as disconnected without a usable identity", () => {
       const plan = base({
         users: [partner],
