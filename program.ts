@@ -15,6 +15,7 @@ import { Inventory, readInventory } from "./inventory/index";
 import { manualSteps, userCommunication } from "./plan/communication";
 import * as decide from "./plan/decisions";
 import { GuardFacts, refusals } from "./plan/guards";
+import { indexTenant } from "./plan/match";
 import { planMigration } from "./plan/plan";
 import { planInputOf } from "./plan/input";
 import {
@@ -258,7 +259,12 @@ function declare(
   const msaEmail = config.temporaryOwner.msaEmail;
   const message = config.invitation.sendEmail ? invitationMessage(config) : undefined;
   const guests = new TenantGuests("guests", {
-    invitees: decide.invitees(plan, inventory.ledger.invited, msaEmail),
+    // The temporary account has its own invitation, also in the run that gives it up.
+    invitees: decide.invitees(
+      plan,
+      inventory.ledger.invited,
+      msaEmail ?? inventory.ledger.temporaryOwner?.msaEmail,
+    ),
     redirectUrl: config.invitation.redirectUrl,
     userType: config.invitation.userType,
     ...(message !== undefined ? { message } : {}),
@@ -304,21 +310,21 @@ function declareTemporaryOwner(
 ): TemporaryOwner | undefined {
   const { config } = loaded;
   const recorded = inventory.ledger.temporaryOwner;
+  const guestIsOwn = decide.temporaryGuestIsOwn(
+    indexTenant(inventory.tenant.users),
+    recorded?.tenantUserId,
+    decide.invitedTemporaryAddress(config.temporaryOwner.msaEmail, recorded),
+  );
   const stage = decide.pairingStage({
     phase: config.phase,
     ...(config.temporaryOwner.msaEmail ? { temporaryOwner: config.temporaryOwner.msaEmail } : {}),
-    ...(recorded?.tenantUserId ? { recordedTenantUser: recorded.tenantUserId } : {}),
-    tenantUserExists: inventory.tenant.users.some((u) => u.objectId === recorded?.tenantUserId),
-    holdsInvitation: recorded !== undefined,
+    guestIsOwn,
+    holdsInvitation: recorded?.invitationRecorded === true,
     ...(recorded?.stage ? { recordedStage: recorded.stage } : {}),
   });
   const msaEmail = config.temporaryOwner.msaEmail ?? recorded?.msaEmail;
   if (stage === undefined || msaEmail === undefined) return undefined;
-  if (stage === "forgetInvitation") {
-    pulumi.log.warn(
-      `The temporary owner's tenant user (${msaEmail}) is already gone; its invitation is kept in this run only so that it is forgotten, not deleted (which would fail). Run \`pulumi up\` once more to finish the cleanup.`,
-    );
-  }
+  warnAboutTemporaryGuest(stage, guestIsOwn, recorded, inventory);
   const handBackTo = decide.handBackTo(
     inventory.listing.users,
     inventory.organization.ownerId,
@@ -332,8 +338,30 @@ function declareTemporaryOwner(
     redirectUrl: config.invitation.redirectUrl,
     ...(message !== undefined ? { message } : {}),
     stage,
+    // Until a run has seen the invitation's user answer to the address, deleting it is not safe.
+    retainGuest: !guestIsOwn,
     ...(handBackTo ? { handBackTo } : {}),
   });
+}
+
+/** Says why the temporary owner's invitation is kept out of deletes, when it is not the first run's. */
+function warnAboutTemporaryGuest(
+  stage: decide.PairingStage,
+  guestIsOwn: boolean,
+  recorded: Inventory["ledger"]["temporaryOwner"],
+  inventory: Inventory,
+): void {
+  if (guestIsOwn || recorded?.invitationRecorded !== true) return;
+  const user = inventory.tenant.users.find((u) => u.objectId === recorded.tenantUserId);
+  const what =
+    user === undefined
+      ? "its tenant user is gone"
+      : `Entra answered it with an existing user, ${user.userPrincipalName}, not with a guest of its own`;
+  pulumi.log.warn(
+    stage === "forgetInvitation"
+      ? `The temporary owner's invitation is kept in this run only so that it is forgotten, not deleted: ${what}. Run \`pulumi up\` once more to finish.`
+      : `The temporary owner's invitation is kept out of every delete: ${what}. Configure a new Microsoft account for the migration (remove temporaryOwner.msaEmail and run \`pulumi up\` first).`,
+  );
 }
 
 function declareConnection(

@@ -26,6 +26,12 @@ export interface TemporaryOwnerArgs {
   readonly stage?: PairingStage;
   /** The owner to hand ownership back to (the organization's owner before the migration). */
   readonly handBackTo?: string;
+  /**
+   * Keep the invitation's tenant user when the invitation goes: it is not yet verified to be the
+   * temporary account's own guest (a first run, or Entra answered with an existing user). Default
+   * false.
+   */
+  readonly retainGuest?: boolean;
 }
 
 /**
@@ -60,10 +66,10 @@ export class TemporaryOwner extends pulumi.ComponentResource {
         parent: this,
         // Unlike the users' guests, this one is meant to go: deleting it in `cleanup` removes the
         // temporary account from the tenant. Nothing else may replace it (a replacement deletes
-        // the user, maybe while it owns the organization); once its user is gone, it is only
-        // forgotten.
+        // the user, maybe while it owns the organization); once its user is gone, or while it is
+        // not known to be the account's own guest, it is only forgotten.
         ignoreChanges: INVITATION_INPUTS,
-        retainOnDelete: forgetting,
+        retainOnDelete: forgetting || args.retainGuest === true,
         additionalSecretOutputs: ["redeemUrl"],
       },
     );

@@ -14,6 +14,15 @@ import type { MappingRecord } from "../plan/types";
 export interface TemporaryOwnerRecord {
   /** The temporary Microsoft account's address (normalized). */
   readonly msaEmail: string;
+  /**
+   * True when `msaEmail` comes from what this stack declared (its organization user, or the
+   * pairing's own record). False when only the invitation says it: azuread's read replaces the
+   * invited address there with the user's `mail`, which is someone else's when Entra answered
+   * the invitation with an existing user (docs/entra.md#existing-users).
+   */
+  readonly msaEmailConfirmed: boolean;
+  /** The stack holds the pairing's invitation. */
+  readonly invitationRecorded: boolean;
   /** Its organization user id, once this stack added it. */
   readonly userId?: string;
   /**
@@ -71,6 +80,59 @@ function parentTypeOf(urn: string): string | undefined {
 const text = (value: unknown): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 
+/** What the temporary owner pairing's resources recorded, as they are read one by one. */
+interface TemporaryReading {
+  record: { -readonly [K in keyof TemporaryOwnerRecord]?: TemporaryOwnerRecord[K] };
+  /** Where the temporary account's address was read, most reliable first. */
+  address: { user?: string; pairing?: string; invitation?: string };
+}
+
+/** Records a resource of the temporary owner pairing; false for any other resource. */
+function readTemporaryOwner(
+  type: string,
+  parent: string | undefined,
+  outputs: Record<string, unknown>,
+  t: TemporaryReading,
+): boolean {
+  const userId = text(outputs.userId)?.toLowerCase();
+  if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.temporaryOwner) {
+    const invited = text(outputs.userEmailAddress);
+    if (invited !== undefined) t.address.invitation = normalizeIdentity(invited);
+    t.record.invitationRecorded = true;
+    if (userId !== undefined) t.record.tenantUserId = userId;
+  } else if (type === RESOURCE_TYPES.organizationUser && parent === RESOURCE_TYPES.temporaryOwner) {
+    const principal = text(outputs.principalName);
+    if (principal !== undefined) t.address.user = normalizeIdentity(principal);
+    if (userId !== undefined) t.record.userId = userId;
+    if (typeof outputs.addedByThisStack === "boolean") {
+      t.record.addedByThisStack = outputs.addedByThisStack;
+    }
+    const before = text(outputs.ownerBefore);
+    if (before !== undefined) t.record.ownerBefore = before.toLowerCase();
+  } else if (type === RESOURCE_TYPES.temporaryOwner) {
+    const stage = text(outputs.stage);
+    if (stage !== undefined) t.record.stage = stage;
+    const declared = text(outputs.msaEmail);
+    if (declared !== undefined) t.address.pairing = normalizeIdentity(declared);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/** The pairing's record, its address from the most reliable place that holds one. */
+function temporaryOwnerOf(t: TemporaryReading): TemporaryOwnerRecord | undefined {
+  const declared = t.address.user ?? t.address.pairing;
+  const msaEmail = declared ?? t.address.invitation;
+  if (msaEmail === undefined) return undefined;
+  return {
+    ...t.record,
+    msaEmail,
+    msaEmailConfirmed: declared !== undefined,
+    invitationRecorded: t.record.invitationRecorded === true,
+  };
+}
+
 /**
  * Reads the ledger out of a snapshot's resources. Pure. Names carry the facts the program chose
  * when it declared them (`guests-<address>`, `map-<principal name>`), outputs the facts the
@@ -82,7 +144,7 @@ export function ledgerOf(resources: StackResources): StackLedger {
   const invitedUserIds = new Map<string, string>();
   const mapped = new Map<string, MappingRecord>();
   let connectedTenant: string | undefined;
-  const temporary: { -readonly [K in keyof TemporaryOwnerRecord]?: TemporaryOwnerRecord[K] } = {};
+  const temporary: TemporaryReading = { record: {}, address: {} };
   let ownership: StackLedger["ownership"];
   for (const [urn, resource] of Object.entries(resources)) {
     const outputs = (resource.outputs ?? {}) as Record<string, unknown>;
@@ -96,29 +158,8 @@ export function ledgerOf(resources: StackResources): StackLedger {
       // azuread's read empties user_id when the user is gone (a refresh after a deletion).
       const userId = outputs.userId === "" ? "" : text(outputs.userId);
       if (userId !== undefined) invitedUserIds.set(address, userId.toLowerCase());
-    } else if (type === RESOURCE_TYPES.invitation && parent === RESOURCE_TYPES.temporaryOwner) {
-      const address = text(outputs.userEmailAddress);
-      if (address !== undefined) temporary.msaEmail ??= normalizeIdentity(address);
-      const userId = text(outputs.userId);
-      if (userId !== undefined) temporary.tenantUserId = userId.toLowerCase();
-    } else if (
-      type === RESOURCE_TYPES.organizationUser &&
-      parent === RESOURCE_TYPES.temporaryOwner
-    ) {
-      const principal = text(outputs.principalName);
-      if (principal !== undefined) temporary.msaEmail = normalizeIdentity(principal);
-      const userId = text(outputs.userId);
-      if (userId !== undefined) temporary.userId = userId.toLowerCase();
-      if (typeof outputs.addedByThisStack === "boolean") {
-        temporary.addedByThisStack = outputs.addedByThisStack;
-      }
-      const before = text(outputs.ownerBefore);
-      if (before !== undefined) temporary.ownerBefore = before.toLowerCase();
-    } else if (type === RESOURCE_TYPES.temporaryOwner) {
-      const stage = text(outputs.stage);
-      if (stage !== undefined) temporary.stage = stage;
-      const address = text(outputs.msaEmail);
-      if (address !== undefined) temporary.msaEmail ??= normalizeIdentity(address);
+    } else if (readTemporaryOwner(type, parent, outputs, temporary)) {
+      // recorded in `temporary`
     } else if (type === RESOURCE_TYPES.organizationOwner) {
       const ownerId = text(outputs.ownerId);
       const previousOwnerId = text(outputs.previousOwnerId);
@@ -144,8 +185,7 @@ export function ledgerOf(resources: StackResources): StackLedger {
       }
     }
   }
-  const temporaryOwner =
-    temporary.msaEmail !== undefined ? ({ ...temporary } as TemporaryOwnerRecord) : undefined;
+  const temporaryOwner = temporaryOwnerOf(temporary);
   return {
     organizations,
     ...(connectedTenant !== undefined ? { connectedTenant } : {}),

@@ -4,6 +4,8 @@
  * functions over plain data; the components only turn these into resources.
  */
 import type { Phase } from "../config/schema";
+import { invitedUserFate } from "./classify";
+import type { TenantIndex } from "./match";
 import type { MigrationPlan, PlanUser } from "./types";
 
 export interface Invitee {
@@ -56,19 +58,22 @@ export type PairingStage =
   /** And owner of the organization: `connect` and `resolve`. */
   | "owner"
   /**
-   * Only its invitation, kept so that it is forgotten rather than deleted: `cleanup` when its
-   * tenant user is already gone (deleting an invitation whose user is gone fails, and would fail
-   * every later run).
+   * Only its invitation, kept so that it is forgotten rather than deleted, when the pairing goes
+   * and its tenant user is not verified to be the temporary account's own guest: already gone
+   * (deleting an invitation whose user is gone fails, and would fail every later run), or an
+   * existing user Entra answered the invitation with, whom deleting it would delete.
    */
   | "forgetInvitation";
 
 export interface PairingFacts {
   readonly phase: Phase;
   readonly temporaryOwner?: string;
-  /** The tenant user the stack's invitation created, when its state records one. */
-  readonly recordedTenantUser?: string;
-  /** Whether that tenant user still exists. */
-  readonly tenantUserExists: boolean;
+  /**
+   * Whether the tenant user the stack's invitation recorded exists and is the temporary
+   * account's own guest ({@link temporaryGuestIsOwn}): only then may deleting the invitation
+   * delete it.
+   */
+  readonly guestIsOwn: boolean;
   /** The stack holds the pairing's invitation. */
   readonly holdsInvitation: boolean;
   /** The stage the stack's state recorded for the pairing last time, if any. */
@@ -76,18 +81,43 @@ export interface PairingFacts {
 }
 
 /**
- * The stage the pairing is declared at, or undefined when it is not declared (it goes). An
- * invitation whose user is gone is declared once more, retained on delete, and then left out: it
- * leaves the state without the delete call that would fail.
+ * The stage the pairing is declared at, or undefined when it is not declared (it goes: in
+ * `cleanup`, or when `msaEmail` was removed, which the guards allow only before the connection).
+ * An invitation whose tenant user is not its own is declared once more, retained on delete, and
+ * then left out: it leaves the state without a delete call.
  */
 export function pairingStage(f: PairingFacts): PairingStage | undefined {
-  if (f.phase === "cleanup") {
-    const forget =
-      f.holdsInvitation && !f.tenantUserExists && f.recordedStage !== "forgetInvitation";
+  if (f.phase === "cleanup" || f.temporaryOwner === undefined) {
+    const forget = f.holdsInvitation && !f.guestIsOwn && f.recordedStage !== "forgetInvitation";
     return forget ? "forgetInvitation" : undefined;
   }
-  if (f.temporaryOwner === undefined) return undefined;
   return f.phase === "connect" || f.phase === "resolve" ? "owner" : "member";
+}
+
+/**
+ * Whether the tenant user the temporary owner's invitation recorded is the temporary account's own
+ * guest: it exists and answers to the address invited. Unknown (no recorded user, no trustworthy
+ * address) is not own: the invitation is then kept out of every delete.
+ */
+export function temporaryGuestIsOwn(
+  index: TenantIndex,
+  tenantUserId: string | undefined,
+  address: string | undefined,
+): boolean {
+  if (tenantUserId === undefined || address === undefined) return false;
+  if (!index.byObjectId.has(tenantUserId)) return false;
+  return invitedUserFate(index, new Map([[address, tenantUserId]]), address) === undefined;
+}
+
+/**
+ * The address the temporary owner was invited at, as far as it can be trusted: the configured
+ * one, else what the stack declared (not the invitation's output, which azuread rewrites).
+ */
+export function invitedTemporaryAddress(
+  configured: string | undefined,
+  recorded: { readonly msaEmail: string; readonly msaEmailConfirmed: boolean } | undefined,
+): string | undefined {
+  return configured ?? (recorded?.msaEmailConfirmed ? recorded.msaEmail : undefined);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { ZERO_GUID } from "../devops/guid";
 import type { Phase } from "../config/schema";
 import { normalizeIdentity } from "../config/identity";
-import { invitedUserFate } from "./classify";
+import { invitedTemporaryAddress, temporaryGuestIsOwn } from "./decisions";
 import { identitiesAt, indexTenant } from "./match";
 import type { PlanUser, TenantIdentity } from "./types";
 
@@ -35,6 +35,8 @@ export interface GuardFacts {
       readonly ownerBefore?: string;
       /** The tenant user its invitation recorded (object id). */
       readonly tenantUserId?: string;
+      /** False when `msaEmail` is only what the invitation's output says (inventory/stack.ts). */
+      readonly msaEmailConfirmed?: boolean;
     };
     readonly ownership?: { readonly ownerId: string; readonly previousOwnerId: string };
   };
@@ -110,6 +112,11 @@ export const temporaryOwnerKept: Guard = (f) => {
   if (recorded === undefined || recorded === f.temporaryOwner || f.phase === "cleanup") {
     return undefined;
   }
+  // Only the invitation says which address it was (azuread rewrites it with the user's mail): a
+  // configured address cannot be compared with it.
+  if (f.temporaryOwner !== undefined && f.ledger.temporaryOwner?.msaEmailConfirmed === false) {
+    return undefined;
+  }
   if (pairingUndoable(f)) return f.temporaryOwner === undefined ? undefined : undoFirst(recorded);
   return `This stack holds the temporary owner ${recorded}, but ${key("temporaryOwner")}.msaEmail is ${f.temporaryOwner ?? "not set"}. The pairing is undone only by the cleanup phase: set msaEmail back to ${recorded}, or run \`pulumi config set phase cleanup\` first.`;
 };
@@ -152,21 +159,32 @@ export const ownershipRecorded: Guard = (f) => {
 };
 
 /**
- * The temporary owner's invitation must have created the temporary account's own guest: cleanup
- * deletes the tenant user it recorded. Entra answers an invitation of an address that an existing
- * user holds among its other addresses with that user (docs/entra.md#existing-users), whom no
- * phase may then touch: every phase refuses until the invitation is forgotten.
+ * The temporary owner's invitation must have created the temporary account's own guest. Entra
+ * answers an invitation of an address that an existing user holds among its other addresses with
+ * that user (docs/entra.md#existing-users): the program then keeps the invitation out of every
+ * delete (plan/decisions.ts), and the phases that would act as the temporary owner refuse.
  */
 export const temporaryOwnerGuestIsOwn: Guard = (f) => {
   const recorded = f.ledger.temporaryOwner;
-  if (recorded?.tenantUserId === undefined) return undefined;
-  const fate = invitedUserFate(
-    indexTenant(f.tenantUsers),
-    new Map([[recorded.msaEmail, recorded.tenantUserId]]),
-    recorded.msaEmail,
-  );
-  if (fate?.kind !== "other") return undefined;
-  return `The temporary owner's invitation of ${recorded.msaEmail} was answered by Entra with an existing user of the tenant, ${fate.identity}, who holds that address among its other addresses; cleanup (and \`pulumi destroy\`) would delete that user. Forget the invitation without touching the user: \`pulumi state delete <URN>\` (the URN ending in temporary-owner-invitation, from \`pulumi stack --show-urns\`), then undo the rest of the pairing (before the connection: \`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in prepare; after it: the cleanup phase), and configure a new Microsoft account for the migration.`;
+  if (recorded?.tenantUserId === undefined || (f.phase !== "connect" && f.phase !== "resolve")) {
+    return undefined;
+  }
+  const address = invitedTemporaryAddress(f.temporaryOwner, {
+    msaEmail: recorded.msaEmail,
+    msaEmailConfirmed: recorded.msaEmailConfirmed !== false,
+  });
+  const identity = indexTenant(f.tenantUsers).byObjectId.get(recorded.tenantUserId);
+  if (
+    identity === undefined ||
+    temporaryGuestIsOwn(indexTenant(f.tenantUsers), recorded.tenantUserId, address)
+  ) {
+    return undefined;
+  }
+  const undo =
+    f.organizationTenantId === null
+      ? `\`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in the prepare phase`
+      : "the cleanup phase";
+  return `The temporary owner's invitation of ${address ?? recorded.msaEmail} was answered by Entra with an existing user of the tenant, ${identity.userPrincipalName}, not with a guest of its own (that user holds the address among its other e-mail addresses); the ${f.phase} phase would act as that user. This stack never deletes it: its invitation is kept out of every delete. Use a new Microsoft account for the migration: undo this pairing with ${undo} (the account this stack added leaves the organization; the invitation is forgotten, ${identity.userPrincipalName} stays), then configure the new account.`;
 };
 
 /** Every guard, in the order their messages are listed. */

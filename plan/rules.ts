@@ -84,7 +84,7 @@ const invitationsWithoutIdentity: Rule = (facts) => {
       "INVITED_GUESTS_NOT_IN_TENANT",
       gone,
       (list) =>
-        `${gone.length} user(s) were invited by this stack, but the guests it created are no longer in the tenant: ${list}. Connecting now would leave them without a sign-in. If tenantId changed since they were invited, set it back; if the guests were deleted, restore them in the Microsoft Entra admin center (Users → Deleted users, within 30 days), or accept the users in acceptHistoricUsers. To invite them again instead, forget their invitations with \`pulumi state delete <URN>\` (the URNs ending in guests-<address>, from \`pulumi stack --show-urns\`) and run prepare.`,
+        `${gone.length} user(s) were invited by this stack, but the guests it created are no longer in the tenant: ${list}. Connecting now would leave them without a sign-in. If they were invited moments ago, Entra may not list them yet: run again in a few minutes. If tenantId changed since they were invited, set it back; if the guests were deleted, restore them in the Microsoft Entra admin center (Users → Deleted users, within 30 days), or accept the users in acceptHistoricUsers. To invite them again instead, forget their invitations with \`pulumi state delete <URN>\` (the URNs ending in guests-<address>, from \`pulumi stack --show-urns\`) and run prepare.`,
     ),
     ...about(
       "INVITATIONS_MATCHED_OTHER_USERS",

@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as decide from "../plan/decisions";
+import { indexTenant } from "../plan/match";
 import type { MigrationPlan, PlannedUser } from "../plan/types";
 import {
   OWNER,
   TEMPORARY,
+  guest,
   migrationPlan,
   pairingFacts,
   plannedUser as planned,
@@ -35,8 +37,8 @@ describe("decisions: what a phase declares", () => {
   });
 
   const T = TEMPORARY.principalName;
-  /** The stack holds the pairing's invitation, whose tenant user exists. */
-  const held = { temporaryOwner: T, tenantUserExists: true, holdsInvitation: true };
+  /** The stack holds the pairing's invitation, whose tenant user is the account's own guest. */
+  const held = { temporaryOwner: T, guestIsOwn: true, holdsInvitation: true };
   const STAGES: [string, decide.PairingFacts, decide.PairingStage | undefined][] = [
     ["prepare", pairingFacts({ temporaryOwner: T }), "member"],
     ["connect", pairingFacts({ ...held, phase: "connect" }), "owner"],
@@ -45,15 +47,60 @@ describe("decisions: what a phase declares", () => {
     ["cleanup", pairingFacts({ ...held, phase: "cleanup" }), undefined],
     [
       "cleanup after its tenant user was deleted by hand",
+      pairingFacts({ ...held, phase: "cleanup", guestIsOwn: false }),
+      "forgetInvitation",
+    ],
+    [
+      "cleanup, once the forgotten invitation was declared",
       pairingFacts({
         ...held,
         phase: "cleanup",
-        recordedTenantUser: "o-t",
-        tenantUserExists: false,
+        guestIsOwn: false,
+        recordedStage: "forgetInvitation",
       }),
+      undefined,
+    ],
+    [
+      "prepare after msaEmail was removed",
+      pairingFacts({ ...held, temporaryOwner: undefined }),
+      undefined,
+    ],
+    [
+      "prepare after msaEmail was removed, its guest not its own",
+      pairingFacts({ ...held, temporaryOwner: undefined, guestIsOwn: false }),
       "forgetInvitation",
     ],
   ];
+
+  describe("the temporary owner's guest is its own only when it answers to the address invited", () => {
+    const tenant = indexTenant([guest(T), { ...guest("robin@contoso.com"), objectId: "o-robin" }]);
+    const CASES: [string, string | undefined, string | undefined, boolean][] = [
+      ["its own guest", `o-${T}`, T, true],
+      ["an existing user Entra answered with", "o-robin", T, false],
+      ["a user that is gone", "o-gone", T, false],
+      ["no recorded user (a first run)", undefined, T, false],
+      ["no trustworthy address", `o-${T}`, undefined, false],
+    ];
+    for (const [name, id, address, own] of CASES) {
+      it(`${name}: ${own ? "own" : "not own, kept out of deletes"}`, () => {
+        assert.equal(decide.temporaryGuestIsOwn(tenant, id, address), own);
+      });
+    }
+    it("trusts a recorded address only when the stack declared it, not the invitation's output", () => {
+      assert.equal(decide.invitedTemporaryAddress(T, undefined), T);
+      assert.equal(
+        decide.invitedTemporaryAddress(undefined, { msaEmail: T, msaEmailConfirmed: true }),
+        T,
+      );
+      assert.equal(
+        decide.invitedTemporaryAddress(undefined, {
+          msaEmail: "robin@contoso.com",
+          msaEmailConfirmed: false,
+        }),
+        undefined,
+      );
+    });
+  });
   for (const [name, facts, stage] of STAGES) {
     it(`declares the pairing at stage ${stage ?? "none"} in ${name}`, () => {
       assert.equal(decide.pairingStage(facts), stage);

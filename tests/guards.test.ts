@@ -161,20 +161,35 @@ const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
     /the connect phase would not hand it back\. Hand ownership back in the portal.*to the original owner, then run again\.$/,
   ],
   [
-    "a temporary owner whose invitation Entra answered with an existing user (in cleanup too)",
+    "a temporary owner whose invitation Entra answered with an existing user, in connect",
     {
-      phase: "cleanup",
-      organizationTenantId: REFERENCE.tenantId,
+      phase: "connect",
       temporaryOwner: "fabrikam-migration@outlook.com",
       tenantUsers: [guest("robin@contoso.com")],
       ledger: {
         temporaryOwner: {
-          msaEmail: "fabrikam-migration@outlook.com",
+          msaEmail: "robin@contoso.com",
+          msaEmailConfirmed: false,
           tenantUserId: "o-robin@contoso.com",
         },
       },
     },
-    /answered by Entra with an existing user of the tenant, robin_contoso\.com#EXT#@.*cleanup \(and `pulumi destroy`\) would delete that user\. Forget the invitation/,
+    /invitation of fabrikam-migration@outlook\.com was answered by Entra with an existing user of the tenant, robin_contoso\.com#EXT#@.*This stack never deletes it.*`pulumi config rm --path devops-entra-connect:temporaryOwner\.msaEmail` and `pulumi up` in the prepare phase/,
+  ],
+  [
+    "a temporary owner whose invitation Entra answered with an existing user, in prepare (kept out of deletes instead)",
+    {
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      tenantUsers: [guest("robin@contoso.com")],
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "robin@contoso.com",
+          msaEmailConfirmed: false,
+          tenantUserId: "o-robin@contoso.com",
+        },
+      },
+    },
+    undefined,
   ],
   [
     "a temporary owner whose invitation created its own guest",

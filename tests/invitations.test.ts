@@ -66,61 +66,125 @@ function stackRunner(env: { readonly emulator: import("./emulator/server").Emula
 
 const hasRobin = (w: World): boolean => w.tenant.users.some((u) => u.userPrincipalName === ROBIN);
 
-describe("invitations: the temporary owner's address is another person's other e-mail", () => {
-  const env = useEmulator(() =>
-    world((w) => {
-      w.tenant.users.push({
-        userPrincipalName: ROBIN,
-        mail: "robin@contoso.com",
-        userType: "Member",
-        displayName: "Robin",
-        otherMails: [TEMPORARY],
-      });
-    }),
-  );
-  const stack = stackRunner(env);
-  const temporaryOwner = { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN };
+/** A world with Robin, a real external person whose other e-mail addresses hold `TEMPORARY`. */
+function robinsWorld(): World {
+  return world((w) => {
+    w.tenant.users.push({
+      userPrincipalName: ROBIN,
+      mail: "robin@contoso.com",
+      userType: "Member",
+      displayName: "Robin",
+      otherMails: [TEMPORARY],
+    });
+  });
+}
 
-  it("prepare invites the address; Entra answers with Robin", async () => {
+const temporaryOwner = { msaEmail: TEMPORARY, devopsToken: TEMPORARY_TOKEN };
+
+/** What is left of the temporary owner pairing in the state (the proposed alias aside). */
+const pairingLeft = (engine: MiniEngine): string[] =>
+  engine.names().filter((n) => n.startsWith("temporary-owner") && n !== "temporary-owner-alias");
+
+/** The options the temporary owner's invitation was last registered with. */
+function invitationRetained(engine: MiniEngine): boolean | undefined {
+  const name = engine.names().find((n) => n.endsWith("temporary-owner-invitation"));
+  return name === undefined ? undefined : engine.options(name)?.retainOnDelete;
+}
+
+describe("invitations: the temporary owner's address is another person's other e-mail", () => {
+  const env = useEmulator(robinsWorld);
+  const stack = stackRunner(env);
+
+  it("prepare invites the address, Entra answers with Robin; the invitation is kept out of deletes from the start", async () => {
     await stack.up("prepare", { temporaryOwner });
-    const invitation = stack.engine().stack();
-    const recorded = Object.entries(invitation).find(([urn]) =>
-      urn.endsWith("temporary-owner-invitation"),
-    );
-    const robin = env.emulator.world.tenant.users.find((u) => u.userPrincipalName === ROBIN);
-    assert.ok(robin && recorded);
     assert.ok(
       !env.emulator.world.tenant.users.some((u) => u.mail === TEMPORARY),
       "no guest of the temporary account's own was created",
     );
+    // Nothing is verified on the first run: `pulumi destroy` now would forget, not delete.
+    assert.equal(invitationRetained(stack.engine()), true);
   });
 
-  it("every later phase refuses, cleanup included, with the way out; Robin stays", async () => {
+  it("prepare again keeps it out of deletes; connect refuses, naming Robin and the way out", async () => {
+    await stack.up("prepare", { temporaryOwner });
+    assert.equal(invitationRetained(stack.engine()), true);
     env.emulator.signIn(TEMPORARY);
-    for (const phase of ["prepare", "connect", "cleanup"]) {
-      const before = env.emulator.mutations.length;
-      await assert.rejects(
-        stack.up(phase, { temporaryOwner }),
-        /answered by Entra with an existing user of the tenant, robin_contoso\.com#EXT#@fabrikam\.onmicrosoft\.com.*pulumi state delete/,
-      );
-      assert.equal(env.emulator.mutations.length, before, `${phase} changed nothing`);
-    }
-    assert.ok(hasRobin(env.emulator.world));
+    const before = env.emulator.mutations.length;
+    await assert.rejects(
+      stack.up("connect", { temporaryOwner }),
+      /answered by Entra with an existing user of the tenant, robin_contoso\.com#EXT#@fabrikam\.onmicrosoft\.com.*This stack never deletes it/,
+    );
+    assert.equal(env.emulator.mutations.length, before, "connect changed nothing");
+    assert.equal(env.emulator.world.tenantId, null);
   });
 
-  it("once the invitation is forgotten and msaEmail removed, prepare undoes the rest of the pairing; Robin stays", async () => {
-    const engine = stack.engine();
-    engine.forget(engine.names().find((n) => n.endsWith("temporary-owner-invitation")) ?? "(none)");
-    const steps = await stack.up("prepare");
+  it("with msaEmail removed, prepare removes the account it added and forgets the invitation; Robin stays", async () => {
+    const first = await stack.up("prepare");
     assert.deepEqual(
-      steps.filter((s) => s.op === "delete").map((s) => s.name),
-      ["temporary-owner-user", "temporary-owner"],
+      first.filter((s) => s.op === "delete").map((s) => s.name),
+      ["temporary-owner-user"],
+      "the account leaves the organization; the invitation is declared once more, retained",
+    );
+    const second = await stack.up("prepare");
+    assert.deepEqual(
+      second.filter((s) => s.op === "delete").map((s) => s.name),
+      ["temporary-owner-invitation", "temporary-owner"],
     );
     assert.ok(hasRobin(env.emulator.world), "Robin is still in the tenant");
     assert.ok(
       !env.emulator.world.users.some((u) => u.principalName === TEMPORARY),
       "the account this stack added left the organization",
     );
+    assert.deepEqual(pairingLeft(stack.engine()), []);
+  });
+});
+
+describe("invitations: Robin's address, and the temporary account's add to the organization fails", () => {
+  const env = useEmulator(robinsWorld);
+  const stack = stackRunner(env);
+
+  it("the next prepare with the same config neither mistakes Robin's mail for the address nor deletes her", async () => {
+    env.emulator.injectFault({
+      method: "POST",
+      path: "/_apis/userentitlements",
+      status: 400,
+      body: { message: "Injected: the add is refused." },
+      times: 1,
+    });
+    await assert.rejects(stack.up("prepare", { temporaryOwner }), /refused/);
+    // Only the invitation is in the state; its output reads Robin's mail, not the address invited.
+    await stack.up("prepare", { temporaryOwner });
+    assert.equal(invitationRetained(stack.engine()), true);
+    await stack.up("prepare");
+    await stack.up("prepare");
+    assert.ok(hasRobin(env.emulator.world), "Robin is still in the tenant");
+    assert.deepEqual(pairingLeft(stack.engine()), []);
+  });
+});
+
+describe("invitations: the temporary owner given up before the connection", () => {
+  const env = useEmulator(() => world(), "each");
+
+  it("its guest deleted by hand: prepare forgets the invitation instead of failing on its delete, and converges", async () => {
+    const stack = stackRunner(env);
+    await stack.up("prepare", { temporaryOwner });
+    await stack.up("prepare", { temporaryOwner });
+    assert.equal(invitationRetained(stack.engine()), false, "its own guest, verified: deletable");
+    env.emulator.removeTenantUser(TEMPORARY);
+    await stack.up("prepare");
+    await stack.up("prepare");
+    assert.deepEqual(pairingLeft(stack.engine()), []);
+    assert.ok(!env.emulator.world.users.some((u) => u.principalName === TEMPORARY));
+  });
+
+  it("a guest of its own is deleted when the pairing is given up", async () => {
+    const stack = stackRunner(env);
+    await stack.up("prepare", { temporaryOwner });
+    await stack.up("prepare", { temporaryOwner });
+    assert.ok(env.emulator.world.tenant.users.some((u) => u.mail === TEMPORARY));
+    await stack.up("prepare");
+    assert.ok(!env.emulator.world.tenant.users.some((u) => u.mail === TEMPORARY));
+    assert.deepEqual(pairingLeft(stack.engine()), []);
   });
 });
 

@@ -11,8 +11,13 @@ const RECORDED_PAIRING = {
   userId: "u-temp",
   ownerBefore: "u-owner",
 };
-/** Each records a user this stack added. */
-const PAIRING = { ...RECORDED_PAIRING, addedByThisStack: true };
+/** Each records a user this stack added, and the pairing's invitation. */
+const PAIRING = {
+  ...RECORDED_PAIRING,
+  addedByThisStack: true,
+  msaEmailConfirmed: true,
+  invitationRecorded: true,
+};
 const OWNERSHIP = { ownerId: "u-temp", previousOwnerId: "u-owner" };
 
 describe("the stack's ledger: what its resources recorded", () => {

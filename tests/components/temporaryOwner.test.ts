@@ -96,6 +96,8 @@ describe("component TemporaryOwner", () => {
       assert.deepEqual(self.state, { msaEmail: TEMPORARY, userId, tenantUserId, stage: "member" });
       assert.deepEqual(ledgerOf(mocks.recordState()).temporaryOwner, {
         msaEmail: TEMPORARY,
+        msaEmailConfirmed: true,
+        invitationRecorded: true,
         tenantUserId,
         userId,
         addedByThisStack: true,

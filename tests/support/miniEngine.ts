@@ -118,9 +118,9 @@ export class MiniEngine {
     return changed;
   }
 
-  /** `pulumi state delete`: the resource leaves the state, and nothing is called. */
-  forget(name: string): void {
-    assert.ok(this.state.delete(name), `${name} is not in the state`);
+  /** The options a resource was last registered with, as the state records them. */
+  options(name: string): RegisteredOptions | undefined {
+    return this.state.get(name)?.options;
   }
 
   /** The names of what is in the state. */

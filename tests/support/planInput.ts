@@ -172,7 +172,7 @@ export function migrationPlan(over: Partial<MigrationPlan> = {}): MigrationPlan 
 
 /** The pairing's facts: prepare, no temporary owner configured, nothing of it in the stack. */
 export function pairingFacts(over: Partial<PairingFacts> = {}): PairingFacts {
-  return { phase: "prepare", tenantUserExists: false, holdsInvitation: false, ...over };
+  return { phase: "prepare", guestIsOwn: false, holdsInvitation: false, ...over };
 }
 
 /** An active member of the tenant, as `getUser` reports one. */
