@@ -321,6 +321,9 @@ function declareTemporaryOwner(
     guestIsOwn,
     holdsInvitation: recorded?.invitationRecorded === true,
     ...(recorded?.stage ? { recordedStage: recorded.stage } : {}),
+    ...(recorded?.guestDeletable !== undefined
+      ? { recordedGuestDeletable: recorded.guestDeletable }
+      : {}),
   });
   const msaEmail = config.temporaryOwner.msaEmail ?? recorded?.msaEmail;
   if (stage === undefined || msaEmail === undefined) return undefined;
@@ -351,6 +354,12 @@ function warnAboutTemporaryGuest(
   recorded: Inventory["ledger"]["temporaryOwner"],
   inventory: Inventory,
 ): void {
+  if (stage === "releaseInvitation") {
+    pulumi.log.info(
+      "The temporary owner's invitation is declared once more, now deletable: run `pulumi up` once more to delete its guest and finish.",
+    );
+    return;
+  }
   if (guestIsOwn || recorded?.invitationRecorded !== true) return;
   const user = inventory.tenant.users.find((u) => u.objectId === recorded.tenantUserId);
   const what =

@@ -20,7 +20,8 @@ export interface TemporaryOwnerArgs {
   readonly message?: pulumi.Input<string>;
   /**
    * What the pairing holds (plan/decisions.ts): `member` (invited, added to the organization),
-   * `owner` (and owner of the organization), or `forgetInvitation` (only its invitation, kept so
+   * `owner` (and owner of the organization), `releaseInvitation` (only its invitation, so that its
+   * next delete deletes the guest), or `forgetInvitation` (only its invitation, kept so
    * it is forgotten, not deleted, once its tenant user is gone). Default `member`.
    */
   readonly stage?: PairingStage;
@@ -54,6 +55,9 @@ export class TemporaryOwner extends pulumi.ComponentResource {
     super(RESOURCE_TYPES.temporaryOwner, name, {}, opts);
     this.stage = args.stage ?? "member";
     const forgetting = this.stage === "forgetInvitation";
+    const invitationOnly = forgetting || this.stage === "releaseInvitation";
+    const retained =
+      forgetting || (this.stage !== "releaseInvitation" && args.retainGuest === true);
     const invitation = new azuread.Invitation(
       `${name}-invitation`,
       {
@@ -69,13 +73,13 @@ export class TemporaryOwner extends pulumi.ComponentResource {
         // the user, maybe while it owns the organization); once its user is gone, or while it is
         // not known to be the account's own guest, it is only forgotten.
         ignoreChanges: INVITATION_INPUTS,
-        retainOnDelete: forgetting || args.retainGuest === true,
+        retainOnDelete: retained,
         additionalSecretOutputs: ["redeemUrl"],
       },
     );
     this.msaEmail = pulumi.output(args.msaEmail);
     this.tenantUserId = invitation.userId;
-    if (!forgetting) {
+    if (!invitationOnly) {
       const user = new OrganizationUser(
         `${name}-user`,
         {
@@ -102,12 +106,15 @@ export class TemporaryOwner extends pulumi.ComponentResource {
         );
       }
     }
+    // Plain values only, so that the state records them at once, whatever later fails in the run:
+    // the next run reads them back as what this stack declared (inventory/stack.ts). The ids are
+    // in the invitation's and the user's own state.
     this.registerOutputs({
-      msaEmail: this.msaEmail,
-      ...(this.userId ? { userId: this.userId } : {}),
-      tenantUserId: this.tenantUserId,
-      // Recorded in the state: the next run reads it back (a forgotten invitation is not kept again).
+      msaEmail: args.msaEmail,
+      // A forgotten invitation is not kept again.
       stage: this.stage,
+      // Whether the invitation's last registration lets its delete delete the guest.
+      guestDeletable: !retained,
     });
   }
 }

@@ -36,6 +36,8 @@ export interface TemporaryOwnerRecord {
   readonly tenantUserId?: string;
   /** The stage the pairing was last declared at (plan/decisions.ts `PairingStage`). */
   readonly stage?: string;
+  /** Whether the invitation was last registered deletable (absent in older states). */
+  readonly guestDeletable?: boolean;
 }
 
 export interface StackLedger {
@@ -112,6 +114,8 @@ function readTemporaryOwner(
   } else if (type === RESOURCE_TYPES.temporaryOwner) {
     const stage = text(outputs.stage);
     if (stage !== undefined) t.record.stage = stage;
+    if (typeof outputs.guestDeletable === "boolean")
+      t.record.guestDeletable = outputs.guestDeletable;
     const declared = text(outputs.msaEmail);
     if (declared !== undefined) t.address.pairing = normalizeIdentity(declared);
   } else {

@@ -63,7 +63,12 @@ export type PairingStage =
    * (deleting an invitation whose user is gone fails, and would fail every later run), or an
    * existing user Entra answered the invitation with, whom deleting it would delete.
    */
-  | "forgetInvitation";
+  | "forgetInvitation"
+  /**
+   * Only its invitation, now deletable: when the pairing goes and its guest is verified own, but
+   * the invitation was last registered kept out of deletes (a pairing given up after one run).
+   */
+  | "releaseInvitation";
 
 export interface PairingFacts {
   readonly phase: Phase;
@@ -78,18 +83,26 @@ export interface PairingFacts {
   readonly holdsInvitation: boolean;
   /** The stage the stack's state recorded for the pairing last time, if any. */
   readonly recordedStage?: string;
+  /**
+   * Whether the invitation's last registration lets its delete delete the guest; undefined for a
+   * state that does not say (an older release's, whose invitation always was).
+   */
+  readonly recordedGuestDeletable?: boolean;
 }
 
 /**
  * The stage the pairing is declared at, or undefined when it is not declared (it goes: in
  * `cleanup`, or when `msaEmail` was removed, which the guards allow only before the connection).
  * An invitation whose tenant user is not its own is declared once more, retained on delete, and
- * then left out: it leaves the state without a delete call.
+ * then left out: it leaves the state without a delete call. One whose user is its own but that was
+ * last registered retained is declared once more, deletable, so that leaving deletes the guest.
  */
 export function pairingStage(f: PairingFacts): PairingStage | undefined {
   if (f.phase === "cleanup" || f.temporaryOwner === undefined) {
-    const forget = f.holdsInvitation && !f.guestIsOwn && f.recordedStage !== "forgetInvitation";
-    return forget ? "forgetInvitation" : undefined;
+    if (!f.holdsInvitation) return undefined;
+    if (!f.guestIsOwn)
+      return f.recordedStage === "forgetInvitation" ? undefined : "forgetInvitation";
+    return f.recordedGuestDeletable === false ? "releaseInvitation" : undefined;
   }
   return f.phase === "connect" || f.phase === "resolve" ? "owner" : "member";
 }

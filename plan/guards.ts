@@ -85,7 +85,11 @@ export const sameOrganization: Guard = (f) => {
  */
 export const temporaryOwnerIsNew: Guard = (f) => {
   const msa = f.temporaryOwner;
-  if (msa === undefined || f.ledger.temporaryOwner?.msaEmail === msa) return undefined;
+  const recorded = f.ledger.temporaryOwner;
+  // Only an address the stack declared is its own; the invitation's output may be someone's mail.
+  if (msa === undefined || (recorded?.msaEmail === msa && recorded.msaEmailConfirmed !== false)) {
+    return undefined;
+  }
   const user = f.users.find(
     (u) =>
       normalizeIdentity(u.principalName) === msa ||
@@ -112,14 +116,25 @@ export const temporaryOwnerKept: Guard = (f) => {
   if (recorded === undefined || recorded === f.temporaryOwner || f.phase === "cleanup") {
     return undefined;
   }
-  // Only the invitation says which address it was (azuread rewrites it with the user's mail): a
-  // configured address cannot be compared with it.
-  if (f.temporaryOwner !== undefined && f.ledger.temporaryOwner?.msaEmailConfirmed === false) {
-    return undefined;
-  }
-  if (pairingUndoable(f)) return f.temporaryOwner === undefined ? undefined : undoFirst(recorded);
-  return `This stack holds the temporary owner ${recorded}, but ${key("temporaryOwner")}.msaEmail is ${f.temporaryOwner ?? "not set"}. The pairing is undone only by the cleanup phase: set msaEmail back to ${recorded}, or run \`pulumi config set phase cleanup\` first.`;
+  const held = heldAs(f);
+  if (pairingUndoable(f)) return f.temporaryOwner === undefined ? undefined : undoFirst(held);
+  const back =
+    f.ledger.temporaryOwner?.msaEmailConfirmed === false ? "the address it invited" : recorded;
+  return `This stack holds the temporary owner ${held}, but ${key("temporaryOwner")}.msaEmail is ${f.temporaryOwner ?? "not set"}. The pairing is undone only by the cleanup phase: set msaEmail back to ${back}, or run \`pulumi config set phase cleanup\` first.`;
 };
+
+/**
+ * The temporary owner as the stack knows it. When only its invitation names it, the name is
+ * Entra's record of the invited user (azuread rewrites it with the user's mail), which is someone
+ * else's address when Entra answered with an existing user.
+ */
+function heldAs(f: GuardFacts): string {
+  const t = f.ledger.temporaryOwner;
+  if (t === undefined) return "";
+  return t.msaEmailConfirmed === false
+    ? `invited with an invitation whose user reads ${t.msaEmail} (an existing user's address, if Entra answered with one)`
+    : t.msaEmail;
+}
 
 /** Before the connection, in `prepare`, with ownership never passed: nothing depends on the pairing. */
 function pairingUndoable(f: GuardFacts): boolean {
@@ -133,7 +148,7 @@ function pairingUndoable(f: GuardFacts): boolean {
 }
 
 const undoFirst = (recorded: string): string =>
-  `This stack holds the temporary owner ${recorded}; to use another account, undo this pairing first: \`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in the prepare phase (the account leaves the organization and its guest the tenant), then set the new msaEmail.`;
+  `This stack holds the temporary owner ${recorded}; to use another account, undo this pairing first: \`pulumi config rm --path ${key("temporaryOwner")}.msaEmail\` and \`pulumi up\` in the prepare phase (the account this stack added leaves the organization, and the guest it invited is deleted when it is the account's own, else only forgotten), then set the new msaEmail.`;
 
 /**
  * Ownership with a temporary account this stack holds no record of: an interrupted run changed

@@ -168,8 +168,8 @@ const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
       tenantUsers: [guest("robin@contoso.com")],
       ledger: {
         temporaryOwner: {
-          msaEmail: "robin@contoso.com",
-          msaEmailConfirmed: false,
+          msaEmail: "fabrikam-migration@outlook.com",
+          msaEmailConfirmed: true,
           tenantUserId: "o-robin@contoso.com",
         },
       },
@@ -183,13 +183,43 @@ const CASES: [string, GuardFactsOverrides, RegExp | undefined][] = [
       tenantUsers: [guest("robin@contoso.com")],
       ledger: {
         temporaryOwner: {
+          msaEmail: "fabrikam-migration@outlook.com",
+          msaEmailConfirmed: true,
+          tenantUserId: "o-robin@contoso.com",
+        },
+      },
+    },
+    undefined,
+  ],
+  [
+    "a temporary owner known only by its invitation's output, configured otherwise, in prepare",
+    {
+      temporaryOwner: "fabrikam-migration@outlook.com",
+      tenantUsers: [guest("robin@contoso.com")],
+      ledger: {
+        temporaryOwner: {
           msaEmail: "robin@contoso.com",
           msaEmailConfirmed: false,
           tenantUserId: "o-robin@contoso.com",
         },
       },
     },
-    undefined,
+    /invitation whose user reads robin@contoso\.com \(an existing user's address, if Entra answered with one\); to use another account, undo this pairing first/,
+  ],
+  [
+    "a temporary owner configured as the address its invitation's output reads, unconfirmed (Entra's record, maybe someone else's)",
+    {
+      temporaryOwner: "robin@contoso.com",
+      tenantUsers: [guest("robin@contoso.com")],
+      ledger: {
+        temporaryOwner: {
+          msaEmail: "robin@contoso.com",
+          msaEmailConfirmed: false,
+          tenantUserId: "o-robin@contoso.com",
+        },
+      },
+    },
+    /msaEmail robin@contoso\.com is already an identity of the tenant/,
   ],
   [
     "a temporary owner whose invitation created its own guest",

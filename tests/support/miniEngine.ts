@@ -82,7 +82,8 @@ export class MiniEngine {
     for (const r of registrations) {
       seen.add(r.name);
       const existing = this.state.get(r.name);
-      if (existing && r.options) existing.options = r.options;
+      // A preview records nothing, the options included.
+      if (existing && r.options && !dryRun) existing.options = r.options;
       if (r.type.startsWith("pulumi-nodejs:dynamic/")) {
         steps.push(await this.applyDynamic(r, existing, dryRun));
       } else if (r.type === TYPES.invitation) {
