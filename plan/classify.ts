@@ -290,7 +290,7 @@ function withoutIdentity(ctx: ClassifyContext, user: PlanUser, notes: Note[] = [
       notes,
     );
   }
-  const fate = invitedUserFate(ctx.index, ctx.input.invitedUserIds, email);
+  const fate = invitedUserFate(ctx.index, ctx.input.invitedUserIds?.get(email), email);
   if (fate !== undefined) return notTheInvitee(ctx, user, notes, fate);
   const disabled = notes.find((n) => n.kind === "disabledIdentity");
   if (
@@ -329,10 +329,9 @@ function withoutIdentity(ctx: ClassifyContext, user: PlanUser, notes: Note[] = [
  */
 export function invitedUserFate(
   index: TenantIndex,
-  invitedUserIds: ReadonlyMap<string, string> | undefined,
+  id: string | undefined,
   email: string,
 ): { readonly kind: "gone" } | { readonly kind: "other"; readonly identity: string } | undefined {
-  const id = invitedUserIds?.get(email);
   if (id === undefined) return undefined;
   const identity = id === "" ? undefined : index.byObjectId.get(id);
   if (identity === undefined) return { kind: "gone" };

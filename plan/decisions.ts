@@ -118,8 +118,7 @@ export function temporaryGuestIsOwn(
   address: string | undefined,
 ): boolean {
   if (tenantUserId === undefined || address === undefined) return false;
-  if (!index.byObjectId.has(tenantUserId)) return false;
-  return invitedUserFate(index, new Map([[address, tenantUserId]]), address) === undefined;
+  return invitedUserFate(index, tenantUserId, address) === undefined;
 }
 
 /**
@@ -128,9 +127,9 @@ export function temporaryGuestIsOwn(
  */
 export function invitedTemporaryAddress(
   configured: string | undefined,
-  recorded: { readonly msaEmail: string; readonly msaEmailConfirmed: boolean } | undefined,
+  recorded: { readonly msaEmail: string; readonly msaEmailConfirmed?: boolean } | undefined,
 ): string | undefined {
-  return configured ?? (recorded?.msaEmailConfirmed ? recorded.msaEmail : undefined);
+  return configured ?? (recorded?.msaEmailConfirmed !== false ? recorded?.msaEmail : undefined);
 }
 
 /**

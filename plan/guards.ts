@@ -184,15 +184,10 @@ export const temporaryOwnerGuestIsOwn: Guard = (f) => {
   if (recorded?.tenantUserId === undefined || (f.phase !== "connect" && f.phase !== "resolve")) {
     return undefined;
   }
-  const address = invitedTemporaryAddress(f.temporaryOwner, {
-    msaEmail: recorded.msaEmail,
-    msaEmailConfirmed: recorded.msaEmailConfirmed !== false,
-  });
-  const identity = indexTenant(f.tenantUsers).byObjectId.get(recorded.tenantUserId);
-  if (
-    identity === undefined ||
-    temporaryGuestIsOwn(indexTenant(f.tenantUsers), recorded.tenantUserId, address)
-  ) {
+  const address = invitedTemporaryAddress(f.temporaryOwner, recorded);
+  const index = indexTenant(f.tenantUsers);
+  const identity = index.byObjectId.get(recorded.tenantUserId);
+  if (identity === undefined || temporaryGuestIsOwn(index, recorded.tenantUserId, address)) {
     return undefined;
   }
   const undo =
